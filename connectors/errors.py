@@ -1,0 +1,109 @@
+"""Typed source errors and the redaction that keeps secrets out of them.
+
+Every failure a connector raises is a `SourceError` whose `str()` is one line naming source, stream
+and URL, e.g. `1C stream=shipments GET http://host/trade/odata/standard.odata/Document_… : 401
+Unauthorized — check …`. These lines end up in run reports and logs, so the URL is printed decoded,
+without userinfo, with secret-looking query values masked, and the message never carries credentials.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+# Query parameter (and header) names whose values must never be printed.
+SECRET_NAME_HINTS = ("token", "key", "secret", "password", "passwd", "sign", "auth")
+MASK = "***"
+
+
+class SourceError(Exception):
+    """A request to a source failed for good. `str()` is one redacted line: source, stream, URL, cause."""
+
+    transient_by_default = False
+
+    def __init__(
+        self,
+        source: str,
+        stream: str,
+        url: str,
+        message: str,
+        status: int | None = None,
+        *,
+        retry_after: float | None = None,
+        transient: bool | None = None,
+    ):
+        self.source, self.stream, self.status = source, stream, status
+        self.url = redact_url(url)
+        self.message = one_line(message)
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it said
+        self.transient = self.transient_by_default if transient is None else transient
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.source} stream={self.stream} GET {self.url} : {self.message}"
+
+    def __reduce__(self):  # keep the error picklable (orchestrators ship exceptions between processes)
+        state = {"retry_after": self.retry_after, "transient": self.transient}
+        return (
+            _rebuild_error,
+            (type(self), self.source, self.stream, self.url, self.message, self.status, state),
+        )
+
+
+def _rebuild_error(cls, source, stream, url, message, status, state):
+    return cls(source, stream, url, message, status, **state)
+
+
+class AuthError(SourceError):
+    """401/403: credentials are wrong or lack rights. Never retried."""
+
+
+class RateLimited(SourceError):
+    transient_by_default = True
+
+
+class ServerError(SourceError):
+    """5xx, or the connection failed/reset."""
+
+    transient_by_default = True
+
+
+class BadResponse(SourceError):
+    """A 4xx other than auth (with the server's own error text), or a body cut short / not JSON."""
+
+
+class Timeout(SourceError):
+    transient_by_default = True
+
+
+def looks_secret(name: str) -> bool:
+    lowered = name.lower()
+    return any(hint in lowered for hint in SECRET_NAME_HINTS)
+
+
+def redact_url(url: str, value_limit: int = 120) -> str:
+    """The URL made readable (percent-decoded) and safe to print: no userinfo, secret params masked."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port else ""
+    readable = f"{parts.scheme}://{host}{port}{unquote(parts.path)}" if parts.scheme else unquote(parts.path)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not pairs:
+        return readable
+    shown = [
+        f"{name}={MASK if looks_secret(name) else one_line(value, value_limit)}" for name, value in pairs
+    ]
+    return f"{readable}?{'&'.join(shown)}"
+
+
+def redact_text(text: str, secrets: tuple[str, ...]) -> str:
+    # Very short secrets would mangle ordinary words while hiding almost nothing.
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,69 @@
+{#- Reading 1C OData records as landed in raw_onec.* (docs/CONTRACTS.md §1, §4). -#}
+
+{#- The live version of every record: latest row per `_id` by `_loaded_seq`, tombstones dropped. -#}
+{% macro onec_live_versions(relation) -%}
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by _id order by _loaded_seq desc) as _version_rank
+        from {{ relation }}
+    ) as versions
+    where _version_rank = 1
+      and not _deleted
+{%- endmacro %}
+
+{#- Text field: trimmed (1C pads fixed-length strings), empty = NULL; missing field = NULL. -#}
+{% macro onec_text(json_expr, field) -%}
+    nullif(trim({{ json_expr }} ->> '{{ field }}'), '')
+{%- endmacro %}
+
+{#- First present of several field names (УТ 11 vs БП 3.0 spell some fields differently). -#}
+{% macro onec_text_any(json_expr, fields) -%}
+    coalesce(
+        {%- for field in fields %}
+        {{ onec_text(json_expr, field) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Reference (GUID) field: lower-cased; the empty reference (zero GUID) = NULL. -#}
+{% macro onec_ref(json_expr, field) -%}
+    nullif(lower({{ onec_text(json_expr, field) }}), '00000000-0000-0000-0000-000000000000')
+{%- endmacro %}
+
+{% macro onec_ref_any(json_expr, fields) -%}
+    coalesce(
+        {%- for field in fields %}
+        {{ onec_ref(json_expr, field) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Local date-time without offset; the empty date 0001-01-01T00:00:00 = NULL. -#}
+{% macro onec_local_datetime(json_expr, field) -%}
+    cast(nullif({{ onec_text(json_expr, field) }}, '0001-01-01T00:00:00') as timestamp)
+{%- endmacro %}
+
+{% macro onec_bool(json_expr, field, default='false') -%}
+    coalesce(cast({{ json_expr }} ->> '{{ field }}' as boolean), {{ default }})
+{%- endmacro %}
+
+{#- Money: JSON numbers → DECIMAL(18,2). -#}
+{% macro onec_money(json_expr, field) -%}
+    cast({{ json_expr }} ->> '{{ field }}' as decimal(18, 2))
+{%- endmacro %}
+
+{% macro onec_quantity(json_expr, field) -%}
+    cast({{ json_expr }} ->> '{{ field }}' as decimal(18, 3))
+{%- endmacro %}
+
+{#- Edm.Int64 arrives as a JSON string ("LineNumber":"1"). -#}
+{% macro onec_int(json_expr, field) -%}
+    cast({{ json_expr }} ->> '{{ field }}' as integer)
+{%- endmacro %}
+
+{#- Rows of an inline tabular section (missing section = no rows). -#}
+{% macro onec_tabular_rows(json_expr, section) -%}
+    unnest(from_json({{ json_expr }} -> '{{ section }}', '["json"]'))
+{%- endmacro %}

@@ -1,0 +1,139 @@
+-- Grain: one row per line (document_id, section, line_number) of a sale (posted shipment) or a return
+-- (posted return); deletion-marked documents never reach staging. Returns are signed negative:
+-- quantity, amount and cost subtract on the return's own date.
+-- Cost = quantity x the purchase price (var purchase_price_type) with the latest Period <= the document
+-- date-time, 0 when there is none; a return's cost is priced at the return's date.
+with
+
+shipments as (
+    select * from {{ ref('stg_onec__shipments') }}
+    where is_posted
+),
+
+shipment_lines as (
+    select * from {{ ref('stg_onec__shipment_lines') }}
+),
+
+returns as (
+    select * from {{ ref('stg_onec__returns') }}
+    where is_posted
+),
+
+return_lines as (
+    select * from {{ ref('stg_onec__return_lines') }}
+),
+
+prices as (
+    select * from {{ ref('stg_onec__prices') }}
+),
+
+price_types as (
+    select * from {{ ref('stg_onec__price_types') }}
+),
+
+counterparties as (
+    select * from {{ ref('int_counterparties_resolved') }}
+),
+
+products as (
+    select * from {{ ref('int_products_grouped') }}
+),
+
+purchase_prices as (
+    select
+        prices.product_id,
+        prices.valid_from_local,
+        prices.price as purchase_price
+    from prices
+    inner join price_types on price_types.price_type_id = prices.price_type_id
+    where price_types.price_type_name = '{{ var("purchase_price_type") }}'
+      and prices.valid_from_local is not null
+      and prices.product_id is not null
+),
+
+document_lines as (
+    select
+        'sale' as document_type,
+        1 as sign,
+        shipments.shipment_id as document_id,
+        shipments.shipment_number as document_number,
+        shipments.shipment_datetime_local as document_datetime_local,
+        shipments.counterparty_id,
+        shipments.manager_id,
+        shipment_lines.section,
+        shipment_lines.line_number,
+        shipment_lines.product_id,
+        shipment_lines.quantity,
+        shipment_lines.price,
+        shipment_lines.amount
+    from shipment_lines
+    inner join shipments on shipments.shipment_id = shipment_lines.shipment_id
+    union all
+    select
+        'return' as document_type,
+        -1 as sign,
+        returns.return_id as document_id,
+        returns.return_number as document_number,
+        returns.return_datetime_local as document_datetime_local,
+        returns.counterparty_id,
+        returns.manager_id,
+        return_lines.section,
+        return_lines.line_number,
+        return_lines.product_id,
+        return_lines.quantity,
+        return_lines.price,
+        return_lines.amount
+    from return_lines
+    inner join returns on returns.return_id = return_lines.return_id
+),
+
+costed_lines as (
+    select
+        document_lines.*,
+        coalesce(purchase_prices.purchase_price, 0) as purchase_price
+    from document_lines
+    asof left join purchase_prices
+        on purchase_prices.product_id = document_lines.product_id
+        and document_lines.document_datetime_local >= purchase_prices.valid_from_local
+),
+
+final as (
+    select
+        costed_lines.document_type,
+        costed_lines.document_id,
+        costed_lines.section,
+        costed_lines.line_number,
+        costed_lines.document_number,
+        costed_lines.document_datetime_local,
+        cast(costed_lines.document_datetime_local as date) as document_date,
+        cast(date_trunc('month', costed_lines.document_datetime_local) as date) as document_month,
+        {{ local_to_utc('costed_lines.document_datetime_local') }} as document_at,
+        costed_lines.counterparty_id,
+        coalesce(counterparties.customer_id, costed_lines.counterparty_id) as customer_id,
+        costed_lines.manager_id,
+        costed_lines.product_id,
+        products.product_name,
+        products.product_type,
+        products.product_group_id,
+        coalesce(products.product_group_name, 'Без группы') as product_group_name,
+        cast(costed_lines.sign * coalesce(costed_lines.quantity, 0) as decimal(18, 3)) as quantity,
+        costed_lines.price,
+        cast(costed_lines.sign * coalesce(costed_lines.amount, 0) as decimal(18, 2)) as amount,
+        costed_lines.purchase_price,
+        cast(
+            costed_lines.sign * round(coalesce(costed_lines.quantity, 0) * costed_lines.purchase_price, 2)
+            as decimal(18, 2)
+        ) as cost
+    from costed_lines
+    left join counterparties on counterparties.counterparty_id = costed_lines.counterparty_id
+    left join products on products.product_id = costed_lines.product_id
+),
+
+final_with_profit as (
+    select
+        *,
+        cast(amount - cost as decimal(18, 2)) as gross_profit
+    from final
+)
+
+select * from final_with_profit

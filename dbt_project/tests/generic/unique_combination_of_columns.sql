@@ -1,0 +1,8 @@
+{#- The combination of `combination_of_columns` is unique (no dbt_utils here: no hub access). -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+    {%- set columns = combination_of_columns | join(', ') %}
+    select {{ columns }}, count(*) as occurrences
+    from {{ model }}
+    group by {{ columns }}
+    having count(*) > 1
+{% endtest %}

@@ -1,0 +1,90 @@
+"""Extract + land one source: read every declared stream page by page and land each page.
+
+Full streams are read whole and reconciled against what was landed (keys that vanished become
+tombstones). Window streams (1C documents) are read from their cursor minus the overlap; then, when
+the source can list (key, version) pairs, a cheap scan of the whole set finds documents changed
+outside the window (back-dated, re-posted long ago) and documents deleted outright.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from connectors.errors import AuthError, SourceError
+from warehouse.landing import Landing
+from warehouse.runlog import StreamRun, record_stream_end, record_stream_start
+
+log = logging.getLogger("salespipe.extract")
+
+
+@dataclass
+class SourceResult:
+    source: str
+    streams: list[StreamRun] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(run.status == "ok" for run in self.streams)
+
+    @property
+    def failed_streams(self) -> list[str]:
+        return [run.stream for run in self.streams if run.status != "ok"]
+
+
+def sync_source(
+    con: duckdb.DuckDBPyConnection,
+    source: Any,
+    *,
+    run_id: str,
+    source_id: str,
+    version_field: str | None = None,
+    reconcile: bool = True,
+) -> SourceResult:
+    """Sync every stream of `source`; a failing stream does not stop the others, bad credentials do."""
+    landing = Landing(con, run_id=run_id, source=source_id, schema=f"raw_{source_id}")
+    result = SourceResult(source=source_id)
+    for spec in source.streams:
+        run = StreamRun(run_id=run_id, source=source_id, stream=spec.name)
+        result.streams.append(run)
+        record_stream_start(con, run)
+        try:
+            _sync_stream(source, spec, landing, run, version_field=version_field, reconcile=reconcile)
+            run.status = "ok"
+        except SourceError as err:
+            run.status, run.error = "failed", str(err)
+            log.error("%s", err)
+            if isinstance(err, AuthError):
+                result.error = str(err)
+        finally:
+            record_stream_end(con, run)
+        if result.error:
+            break
+    if result.error is None and not result.ok:
+        result.error = f"{source_id}: streams failed: {', '.join(result.failed_streams)}"
+    return result
+
+
+def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_field, reconcile) -> None:
+    landing.open_stream(spec.name)
+    cursor = landing.cursor(spec.name) if spec.mode == "window" else None
+    for page in source.read(spec.name, cursor):
+        landed = landing.land_page(spec, page.records, page.cursor, version_field=version_field)
+        run.add(landed.read, landed.landed, landed.rejected)
+    if spec.mode == "window":
+        if not (reconcile and hasattr(source, "scan_versions")):
+            return
+        for pairs in source.scan_versions(spec.name):
+            landing.note_versions(spec.name, pairs)
+        changed = landing.changed_keys(spec.name)
+        if changed:
+            log.info("%s %s: %d documents changed outside the window", landing.source, spec.name, len(changed))
+        for page in source.read_keys(spec.name, changed):
+            landed = landing.land_page(spec, page.records, None, version_field=version_field)
+            run.add(landed.read, landed.landed, landed.rejected)
+    vanished = landing.vanished_keys(spec.name)
+    run.records_landed += landing.land_tombstones(spec.name, vanished)

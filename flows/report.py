@@ -1,0 +1,61 @@
+"""The run report: a short text for the terminal and Markdown for the Prefect artifact."""
+
+from __future__ import annotations
+
+
+def _stream_rows(summary: dict) -> list[str]:
+    rows = []
+    for source in summary.get("extract", {}).get("sources", []):
+        for stream in source["streams"]:
+            rows.append(
+                f"| {source['source']}.{stream['stream']} | {stream['status']} | {stream['records_read']} "
+                f"| {stream['records_landed']} | {stream['rejects']} | {stream['pages']} |"
+            )
+    return rows
+
+
+def _timings(summary: dict) -> list[tuple[str, dict]]:
+    stages = [("extract+land", "extract"), ("quality", "quality"), ("dbt", "dbt"), ("publish", "publish")]
+    return [(label, summary[key]["timing"]) for label, key in stages if key in summary]
+
+
+def render_markdown(summary: dict) -> str:
+    lines = [f"# nightly_sync {summary['run_id']}: {summary.get('status', '?')}", ""]
+    if summary.get("problem"):
+        lines += [f"**Problem:** {summary['problem']}", ""]
+    if summary.get("stale_sources"):
+        lines += [f"**Stale sources:** {', '.join(summary['stale_sources'])}", ""]
+    lines += ["| stream | status | read | landed | rejects | pages |", "|---|---|---|---|---|---|"]
+    lines += _stream_rows(summary)
+    quality = summary.get("quality")
+    if quality:
+        lines += ["", f"Quality: {quality['checks']} checks, {len(quality['errors'])} errors, "
+                  f"{len(quality['warnings'])} warnings"]  # fmt: skip
+        lines += [f"- {line}" for line in quality["errors"] + quality["warnings"]]
+    if "publish" in summary:
+        rows = ", ".join(f"{mart} {count}" for mart, count in summary["publish"]["rows"].items())
+        lines += ["", f"Published {summary['publish']['serving_file']} ({rows} rows)"]
+    lines += ["", "| stage | seconds | peak RSS MiB |", "|---|---|---|"]
+    lines += [f"| {label} | {t['seconds']} | {t['peak_rss_mb']} |" for label, t in _timings(summary)]
+    return "\n".join(lines)
+
+
+def render_text(summary: dict) -> str:
+    """A few lines for the terminal: what ran, what failed, where the marts are."""
+    out = [f"run {summary['run_id']}: {summary.get('status')}"]
+    for source in summary.get("extract", {}).get("sources", []):
+        landed = sum(s["records_landed"] for s in source["streams"])
+        read = sum(s["records_read"] for s in source["streams"])
+        rejects = sum(s["rejects"] for s in source["streams"])
+        out.append(f"  {source['source']}: read {read}, landed {landed} new versions, {rejects} rejects"
+                   + ("" if source["ok"] else f" — FAILED: {source['error']}"))  # fmt: skip
+    if "quality" in summary:
+        q = summary["quality"]
+        out.append(f"  quality: {q['checks']} checks, {len(q['errors'])} errors, {len(q['warnings'])} warnings")
+    if "dbt" in summary:
+        out.append(f"  dbt build: {summary['dbt']['nodes']} nodes, success={summary['dbt']['success']}")
+    timing = ", ".join(f"{label} {t['seconds']}s/{t['peak_rss_mb']}MiB" for label, t in _timings(summary))
+    out.append(f"  stages: {timing}")
+    if summary.get("problem"):
+        out.append(f"  problem: {summary['problem']}")
+    return "\n".join(out)

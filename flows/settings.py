@@ -1,0 +1,114 @@
+"""Settings come from the environment (and a `.env` file beside the working directory), never from code.
+
+Every setting is documented in `.env.example`. Secrets are wrapped in `Secret`, whose repr and str
+never show the value, so a settings object can be logged or put in a Prefect parameter safely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class OneCSettings:
+    url: str
+    user: str
+    password: Secret = field(repr=False)
+    page_size: int = 1000
+    overlap_days: int = 31
+    start_date: str = "2000-01-01"
+    reconcile: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse: Path
+    serving_dir: Path
+    timezone: str = "Europe/Moscow"
+    as_of_date: dt.date | None = None
+    lost_after_days: int = 180
+    keep_snapshots: int = 7
+    http_timeout: float = 60.0
+    http_max_retries: int = 6
+    onec: OneCSettings | None = None
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _secret(name: str) -> Secret:
+    """A secret from the environment, or from a Prefect Secret block named by `<name>_BLOCK`."""
+    value = _env(name)
+    block = _env(f"{name}_BLOCK")
+    if value is None and block:
+        from prefect.blocks.system import Secret as SecretBlock
+
+        value = SecretBlock.load(block).get()
+    return Secret(value or "")
+
+
+def _onec_from_env() -> OneCSettings | None:
+    url = _env("SALESPIPE_ONEC_URL")
+    if not url:
+        return None
+    return OneCSettings(
+        url=url,
+        user=_env("SALESPIPE_ONEC_USER", "") or "",
+        password=_secret("SALESPIPE_ONEC_PASSWORD"),
+        page_size=int(_env("SALESPIPE_ONEC_PAGE_SIZE", "1000")),
+        overlap_days=int(_env("SALESPIPE_ONEC_OVERLAP_DAYS", "31")),
+        start_date=_env("SALESPIPE_ONEC_START_DATE", "2000-01-01"),
+        reconcile=_env("SALESPIPE_ONEC_RECONCILE", "true").lower() in ("1", "true", "yes"),
+    )
+
+
+def load_settings(env_file: str | os.PathLike | None = ".env") -> Settings:
+    if env_file and Path(env_file).exists():
+        load_dotenv(env_file, override=False)
+    home = Path(_env("SALESPIPE_HOME", "data")).resolve()
+    as_of = _env("SALESPIPE_AS_OF_DATE")
+    return Settings(
+        home=home,
+        warehouse=Path(_env("SALESPIPE_WAREHOUSE", str(home / "warehouse.duckdb"))).resolve(),
+        serving_dir=Path(_env("SALESPIPE_SERVING_DIR", str(home / "serving"))).resolve(),
+        timezone=_env("SALESPIPE_TIMEZONE", "Europe/Moscow"),
+        as_of_date=dt.date.fromisoformat(as_of) if as_of else None,
+        lost_after_days=int(_env("SALESPIPE_LOST_AFTER_DAYS", "180")),
+        keep_snapshots=int(_env("SALESPIPE_KEEP_SNAPSHOTS", "7")),
+        http_timeout=float(_env("SALESPIPE_HTTP_TIMEOUT", "60")),
+        http_max_retries=int(_env("SALESPIPE_HTTP_MAX_RETRIES", "6")),
+        onec=_onec_from_env(),
+    )

@@ -1,0 +1,122 @@
+"""What is checked on landed 1C data: one narrow DataFrame per stream and its expectations.
+
+The frames are built by DuckDB from the latest live version of every landed record (not just this
+run's batch): a bad record landed last night must keep blocking publish until the source fixes it,
+even when tonight's run lands nothing new. GX then validates the frames as pandas DataFrames
+(GX's SQL path over DuckDB is broken upstream, DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+DOCUMENT_STREAMS = ("customer_orders", "shipments", "returns")
+CATALOG_STREAMS = ("counterparties", "products", "users", "price_types")
+KNOWN_DOCUMENT_KINDS = list(DOCUMENT_STREAMS)
+KNOWN_VAT_RATES = ["НДС20", "НДС22", "НДС18", "НДС10", "НДС0", "БезНДС", "НДС20_120", "НДС10_110", "НДС5", "НДС7"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: GX class name, its kwargs, and whether a failure blocks publish."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    severity: str = "error"
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class StreamChecks:
+    suite: str
+    sql: str
+    checks: list[Check] = field(default_factory=list)
+
+
+def _latest(stream: str) -> str:
+    return f"""(select _data from raw_onec.{stream}
+               qualify row_number() over (partition by _id order by _loaded_seq desc) = 1
+               and not _deleted)"""
+
+
+def _document_checks(stream: str, now: dt.datetime) -> StreamChecks:
+    sql = f"""
+        select _data->>'Ref_Key' as ref_key,
+               '{stream}' as doc_kind,
+               _data->>'Date' as date_text,
+               try_strptime(_data->>'Date', '%Y-%m-%dT%H:%M:%S') as doc_date,
+               _data->>'СуммаДокумента' as amount_text,
+               try_cast(_data->>'СуммаДокумента' as double) as amount,
+               _data->>'Posted' as posted
+        from {_latest(stream)} as latest
+        where coalesce(_data->>'DeletionMark', 'false') <> 'true'
+    """
+    checks = [
+        Check("ExpectColumnValuesToNotBeNull", {"column": "ref_key"}, why="every document has a key"),
+        Check("ExpectColumnValuesToBeUnique", {"column": "ref_key"}, why="one live version per key"),
+        Check("ExpectColumnValuesToNotBeNull", {"column": "doc_date"}, why="Date parses as a datetime"),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "doc_date", "min_value": dt.datetime(2000, 1, 1), "max_value": now},
+            why="document dates are not in the future nor before 2000",
+        ),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "amount", "row_condition": "amount_text.notnull()", "condition_parser": "pandas"},
+            why="СуммаДокумента is numeric",
+        ),
+        Check("ExpectColumnValuesToBeInSet", {"column": "doc_kind", "value_set": KNOWN_DOCUMENT_KINDS}),
+        Check("ExpectColumnValuesToBeInSet", {"column": "posted", "value_set": ["true", "false"]}),
+    ]
+    return StreamChecks(suite=f"onec.{stream}", sql=sql, checks=checks)
+
+
+def _line_checks(stream: str) -> StreamChecks:
+    sql = f"""
+        select latest._data->>'Ref_Key' as ref_key,
+               line->>'Номенклатура_Key' as product_key,
+               line->>'Сумма' as line_amount_text,
+               try_cast(line->>'Сумма' as double) as line_amount,
+               line->>'СтавкаНДС' as vat_rate
+        from {_latest(stream)} as latest,
+             unnest(coalesce(json_extract(latest._data, '$.Товары[*]'), [])
+                    || coalesce(json_extract(latest._data, '$.Услуги[*]'), [])) as lines(line)
+    """
+    checks = [
+        Check("ExpectColumnValuesToNotBeNull", {"column": "product_key"}, why="each line names a product"),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "line_amount", "row_condition": "line_amount_text.notnull()", "condition_parser": "pandas"},
+            why="line Сумма is numeric",
+        ),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "vat_rate", "value_set": KNOWN_VAT_RATES, "mostly": 0.99},
+            severity="warning",
+            why="VAT rates are ones 1C knows",
+        ),
+    ]
+    return StreamChecks(suite=f"onec.{stream}_lines", sql=sql, checks=checks)
+
+
+def _catalog_checks(stream: str) -> StreamChecks:
+    sql = f"""select _data->>'Ref_Key' as ref_key, trim(_data->>'Description') as description
+              from {_latest(stream)} as latest"""
+    checks = [
+        Check("ExpectColumnValuesToNotBeNull", {"column": "ref_key"}),
+        Check("ExpectColumnValuesToBeUnique", {"column": "ref_key"}),
+        Check("ExpectColumnValuesToNotBeNull", {"column": "description", "mostly": 0.99}, severity="warning"),
+    ]
+    return StreamChecks(suite=f"onec.{stream}", sql=sql, checks=checks)
+
+
+def onec_checks(now: dt.datetime, landed_streams: set[str]) -> list[StreamChecks]:
+    """The suites for the 1C streams that exist in the warehouse."""
+    suites = [_catalog_checks(s) for s in CATALOG_STREAMS if s in landed_streams]
+    for stream in DOCUMENT_STREAMS:
+        if stream in landed_streams:
+            suites.append(_document_checks(stream, now))
+            suites.append(_line_checks(stream))
+    return suites

@@ -1,0 +1,52 @@
+"""Shared fixtures. Prefect gets its own PREFECT_HOME in a temp folder before anything imports it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Set before test modules import prefect: Prefect reads its settings from the environment.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="salespipe-prefect-")
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+for name in list(os.environ):  # a developer's own settings must not leak into the tests
+    if name.startswith("SALESPIPE_"):
+        del os.environ[name]
+
+import pytest  # noqa: E402
+
+from tests.pipeline_harness import SandboxPipeline  # noqa: E402
+
+TEST_SCALE = 0.02
+TEST_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def company_factory():
+    from sandbox.company import generate_company
+
+    def make(configuration: str = "ut11"):
+        return generate_company(scale=TEST_SCALE, seed=TEST_SEED, configuration=configuration)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def company(company_factory):
+    """A read-only company (tests that change it make their own with company_factory)."""
+    return company_factory()
+
+
+@pytest.fixture
+def pipeline_factory(tmp_path):
+    pipelines: list[SandboxPipeline] = []
+
+    def make(store, name: str = "p", **kwargs) -> SandboxPipeline:
+        pipeline = SandboxPipeline(tmp_path / name, store, **kwargs)
+        pipelines.append(pipeline)
+        return pipeline
+
+    yield make
+    for pipeline in pipelines:
+        pipeline.close()
