@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from urllib.parse import quote
 
 from connectors.base import Page, StreamSpec
 from connectors.http import BadResponse, HttpClient, Utf8BasicAuth, with_query
+
+log = logging.getLogger("salespipe.onec")
 
 SOURCE_NAME = "1C"
 AUTH_HINT = "check SALESPIPE_ONEC_USER / SALESPIPE_ONEC_PASSWORD"
@@ -58,7 +61,11 @@ def onec_http_client(username: str, password: str, **options: Any) -> HttpClient
 
 
 class OneCSource:
-    """Reads the streams of one 1C infobase publication (`…/<publication>/odata/standard.odata/`)."""
+    """Reads the streams of one 1C infobase publication (`…/<publication>/odata/standard.odata/`).
+
+    `http` replaces the default client (build it with `onec_http_client` to keep UTF-8 Basic auth and
+    the 1C hint on 401); username, password, timeout and max_retries then go unused.
+    """
 
     name = SOURCE_NAME
 
@@ -115,8 +122,8 @@ class OneCSource:
     def read_keys(self, stream_name: str, keys: Iterable[str]) -> Iterator[Page]:
         """Full records for these Ref_Keys, a batch of keys per request. Keys 1C no longer has are absent."""
         spec = self._keyed_by_ref(stream_name)
-        for batch in _batches(keys, KEYS_PER_REQUEST):
-            match_any = " or ".join(f"Ref_Key eq guid'{_checked_guid(key)}'" for key in batch)
+        for batch in _batches(_fetchable_keys(keys), KEYS_PER_REQUEST):
+            match_any = " or ".join(f"Ref_Key eq guid'{key}'" for key in batch)
             records = self._fetch(spec, {"$format": "json", "$filter": match_any})
             if records:
                 yield Page(spec.name, records, None)
@@ -209,11 +216,14 @@ def _format_local(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _checked_guid(key: str) -> str:
-    # The key goes inside a quoted literal of $filter: anything but a GUID could break out of it.
-    if not isinstance(key, str) or not _GUID.match(key):
-        raise ValueError(f"not a 1C Ref_Key GUID: {key!r}")
-    return key
+def _fetchable_keys(keys: Iterable[str]) -> Iterator[str]:
+    # A key goes inside a quoted $filter literal, so only GUIDs pass; anything else cannot be a Ref_Key
+    # anyway, and failing the whole stream over one odd key would be worse than skipping it loudly.
+    for key in keys:
+        if isinstance(key, str) and _GUID.match(key):
+            yield key
+        else:
+            log.warning("1C read_keys: skipping %r, not a Ref_Key GUID", str(key)[:60])
 
 
 def _batches(keys: Iterable[str], size: int) -> Iterator[list[str]]:

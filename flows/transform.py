@@ -7,11 +7,10 @@ import json
 import os
 from dataclasses import dataclass, field
 
-import duckdb
-
 from flows.settings import REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+PROFILE_PATH_VARIABLE = "DBT_SALESPIPE_WAREHOUSE_PATH"
 
 
 @dataclass
@@ -32,7 +31,6 @@ def dbt_vars(settings: Settings, as_of: dt.date | None) -> dict:
 def dbt_build(settings: Settings, as_of: dt.date | None) -> DbtOutcome:
     from dbt.cli.main import dbtRunner  # heavy import: only when the stage runs
 
-    os.environ["SALESPIPE_WAREHOUSE"] = str(settings.warehouse)
     work = settings.home / "dbt"
     args = [
         "build",
@@ -43,7 +41,18 @@ def dbt_build(settings: Settings, as_of: dt.date | None) -> DbtOutcome:
         "--vars", json.dumps(dbt_vars(settings, as_of)),
         "--quiet",
     ]  # fmt: skip
-    result = dbtRunner().invoke(args)
+    # profiles.yml reads the path from the environment; set it only for this call, so it cannot leak
+    # into the settings of a later run (or a child process) in the same worker.
+    saved = os.environ.get(PROFILE_PATH_VARIABLE)
+    os.environ[PROFILE_PATH_VARIABLE] = str(settings.warehouse)
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        release_warehouse()
+        if saved is None:
+            os.environ.pop(PROFILE_PATH_VARIABLE, None)
+        else:
+            os.environ[PROFILE_PATH_VARIABLE] = saved
     if result.exception is not None:
         return DbtOutcome(False, [f"dbt could not run: {result.exception}"])
     failures = [
@@ -51,13 +60,28 @@ def dbt_build(settings: Settings, as_of: dt.date | None) -> DbtOutcome:
         for node in result.result
         if str(node.status) in ("error", "fail", "runtime error")
     ]
-    return DbtOutcome(result.success and not failures, failures, len(result.result), _marts(settings))
+    return DbtOutcome(result.success and not failures, failures, len(result.result), _marts(result.result))
 
 
-def _marts(settings: Settings) -> list[str]:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"
-        ).fetchall()
-    return [row[0] for row in rows]
+def _marts(node_results) -> list[str]:
+    # From dbt's own results, not information_schema: dbt-duckdb keeps its connection open in this
+    # process, and DuckDB refuses a second one with another configuration (read_only) to the same file.
+    return sorted(
+        node.node.name
+        for node in node_results
+        if node.node.resource_type == "model" and node.node.schema == "marts" and str(node.status) == "success"
+    )
+
+
+def release_warehouse() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps for the life of the process.
+
+    Left open, it holds the warehouse file's lock and its configuration: the publish step (and the next
+    night's extract in a long-lived worker) could not open the same file read-only.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()

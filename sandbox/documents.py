@@ -111,8 +111,9 @@ def acquisition_days(rng: random.Random, count: int, start: date, end: date) -> 
 
 def purchase_days(rng: random.Random, first: date, is_company: bool, end: date) -> list[date]:
     """A renewal process with a personal rate, seasonal thinning and churn after each purchase."""
-    rate = min(60.0, rng.lognormvariate(math.log(14 if is_company else 6), 0.8))  # purchases per year
-    churn = 0.04 if is_company else 0.09
+    # Tuned so scale 1 gives ~10 sales per customer over the three years (~200k sales for 20k people).
+    rate = min(60.0, rng.lognormvariate(math.log(40 if is_company else 20), 0.9))  # purchases per year
+    churn = 0.02 if is_company else 0.035
     days, day = [first], first
     while rng.random() > churn:
         day += timedelta(days=int(rng.gammavariate(1.3, 365 / rate / 1.3)))
@@ -157,6 +158,8 @@ def basket(model: Model, person: Person, moment: datetime, rng: random.Random) -
             continue
         chosen.add(product.ref_key)
         qty = rng.randint(1, product.max_qty * (3 if person.is_company else 1)) if rng.random() < 0.3 else 1
+        if rng.random() < 0.15:  # a loyalty or manager's discount: prices with kopecks
+            price = round(price * (100 - rng.choice([3, 5, 7, 10])) / 100)
         lines.append(Line(product.ref_key, qty, price, False))
         service_name = SERVICE_FOR_GROUP.get(model.group_names.get(product.parent_key, ""))
         if service_name and len(lines) < wanted and rng.random() < 0.5:

@@ -4,7 +4,7 @@ front of it) produces, so connector retries, timeouts and crash recovery can be 
     faults.add(entity_set="Document_…", kind="429", nth=2, times=1, retry_after=1)
     faults.add(entity_set=None, kind="timeout", delay=3.0)     # None = any request
     faults.add(entity_set=…, kind="cut")                       # half the body, then close
-    faults.add(entity_set=…, kind="hold"); …; faults.release()
+    faults.add(entity_set=…, kind="hold"); faults.wait_until_held(); …; faults.release()
 """
 
 from __future__ import annotations
@@ -102,10 +102,10 @@ class Faults:
         with self._held:
             return self._held.wait_for(lambda: self._held_count >= count, timeout)
 
-    @property
-    def held(self) -> int:
+    def holding(self) -> bool:
+        """True while at least one request is blocked by a hold fault."""
         with self._held:
-            return self._held_count
+            return self._held_count > 0
 
     def shutdown(self) -> None:
         """Wakes sleeping and held requests so the server can stop promptly."""

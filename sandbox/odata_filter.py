@@ -150,9 +150,15 @@ def _null_aware(fn: Callable, a: Any, b: Any) -> bool:
 def _field_vs_literal(fn: Callable, name: str, coerce: Callable, const: Any) -> Callable[[dict], bool]:
     if const is None:
         return lambda r: _null_aware(fn, r.get(name), None)
+    # 1C dates look like 2024-03-05T14:22:10; in exactly that shape text order is time order, so
+    # compare the text and parse only values of another shape (a window filter runs on every record).
+    as_text = const.isoformat() if coerce is _as_datetime and not const.microsecond else None
 
     def test(record: dict) -> bool:
-        value = coerce(record.get(name))
+        value = record.get(name)
+        if as_text is not None and type(value) is str and len(value) == 19 and value[10] == "T":
+            return fn(value, as_text)
+        value = coerce(value)
         if value is None:
             return fn is operator.ne
         try:
@@ -256,6 +262,9 @@ class FilterParser:
         if len(terms) == 1:
             return terms[0]
         preds = [self._predicate(t) for t in terms]
+        if len(preds) == 2:             # the common window filter; skips a generator per record
+            first, second = preds
+            return _Term("pred", lambda r: first(r) and second(r))
         return _Term("pred", lambda r: all(p(r) for p in preds))
 
     def _not(self) -> _Term:

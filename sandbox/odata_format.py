@@ -39,28 +39,50 @@ def project(record: dict, select: frozenset[str] | None) -> dict:
     return record if select is None else {k: v for k, v in record.items() if k in select}
 
 
-def with_links(set_name: str, record: dict, shown: dict) -> dict:
-    """Plain `$format=json` adds `X@navigationLinkUrl` after the fields for each `X_Key` reference,
-    in the header and in tabular rows; the connector has to ignore them."""
-    entity = entity_path(set_name, record)
-    out = dict(shown)
-    for key, value in shown.items():
-        if key.endswith("_Key") and key != "Ref_Key":
-            out[f"{key[:-4]}@navigationLinkUrl"] = f"{entity}/{key[:-4]}"
-        elif isinstance(value, list):
-            out[key] = [_row_with_links(f"{set_name}_{key}", row) for row in value]
-    return out
+def is_annotation(key: str) -> bool:
+    """`X@navigationLinkUrl` and the like are annotations, not properties (a store may hold them)."""
+    return "@" in key
 
 
-def _row_with_links(section: str, row: Any) -> Any:
-    if not isinstance(row, dict):
-        return row
-    entity = f"{section}(Ref_Key=guid'{row.get('Ref_Key')}',LineNumber={row.get('LineNumber')})"
-    out = dict(row)
-    for key in row:
-        if key.endswith("_Key") and key != "Ref_Key":
-            out[f"{key[:-4]}@navigationLinkUrl"] = f"{entity}/{key[:-4]}"
-    return out
+class JsonShaper:
+    """Shapes records for JSON. Plain `$format=json` puts `X@navigationLinkUrl` after the fields for
+    each `X_Key` reference, in the header and in tabular rows (the connector has to ignore them);
+    `odata=nometadata` carries none, so any a store record holds are dropped. One shaper serves one
+    request and remembers, per record shape, which keys matter, so a page of a thousand documents
+    does not test every key name a thousand times."""
+
+    def __init__(self, set_name: str, links: bool):
+        self.set_name, self.links = set_name, links
+        self._layouts: dict[tuple, tuple[list[tuple[str, str]], list[str], list[str]]] = {}
+
+    def _layout(self, record: dict) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+        shape = tuple(record)
+        layout = self._layouts.get(shape)
+        if layout is None:
+            links = [(f"{k[:-4]}@navigationLinkUrl", f"/{k[:-4]}") for k in shape
+                     if self.links and k.endswith("_Key") and k != "Ref_Key"]
+            sections = [k for k, v in record.items() if isinstance(v, list)]
+            annotations = [k for k in shape if is_annotation(k)]
+            layout = self._layouts[shape] = (links, sections, annotations)
+        return layout
+
+    def __call__(self, record: dict, shown: dict, section: str | None = None) -> dict:
+        links, sections, annotations = self._layout(shown)
+        if not (links or sections or annotations):
+            return shown
+        out = dict(shown)
+        for key in annotations:      # dropped, and in plain JSON re-added after the fields
+            del out[key]
+        if links:
+            entity = (entity_path(self.set_name, record) if section is None else
+                      f"{section}(Ref_Key=guid'{record.get('Ref_Key')}',LineNumber={record.get('LineNumber')})")
+            for link_key, suffix in links:
+                out[link_key] = entity + suffix
+        for key in sections:
+            rows, prefix = shown[key], f"{self.set_name}_{key}"
+            if isinstance(rows, list):
+                out[key] = [self(row, row, prefix) if isinstance(row, dict) else row for row in rows]
+        return out
 
 
 # ------------------------------------------------------------------------------------ JSON
@@ -111,6 +133,8 @@ def edm_type(name: str, value: Any) -> str:
 def _properties(type_prefix: str, record: dict) -> str:
     parts = []
     for name, value in record.items():
+        if is_annotation(name):
+            continue
         if isinstance(value, list):
             rows = "".join(f"<d:element>{_properties(f'{type_prefix}_{name}', r)}</d:element>"
                            for r in value if isinstance(r, dict))
@@ -160,7 +184,7 @@ def atom_entry(base: str, set_name: str, record: dict, shown: dict) -> bytes:
 def _csdl_properties(record: dict) -> list[str]:
     out = []
     for name, value in record.items():
-        if not isinstance(value, list):
+        if not isinstance(value, list) and not is_annotation(name):
             out.append(f'<Property Name="{name}" Type="{edm_type(name, value)}" Nullable="true"/>')
     return out
 

@@ -3,6 +3,7 @@ $orderby, $select, $top, $skip, $inlinecount, and their execution over a list of
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,11 +104,17 @@ def _sort(records: list[dict], order: tuple[tuple[str, bool], ...]) -> None:
         else:
             runs.append(([name], desc))
     for names, desc in reversed(runs):
-        if len(names) == 1:
-            only = names[0]
-            records.sort(key=lambda r: _sort_value(r.get(only)), reverse=desc)
-        else:
-            records.sort(key=lambda r: tuple([_sort_value(r.get(n)) for n in names]), reverse=desc)
+        records.sort(key=_sort_key(records, names), reverse=desc)
+
+
+def _sort_key(records: list[dict], names: list[str]) -> Callable[[dict], Any]:
+    # A C-level itemgetter is several times faster than a Python key function; it is safe when
+    # every record has each field with values of one comparable kind (the usual case).
+    for name in names:
+        kinds = {type(r[name]) if name in r else None for r in records}
+        if not (kinds <= {str} or kinds <= {int, float} or kinds == {bool}):
+            return lambda r: tuple([_sort_value(r.get(n)) for n in names])
+    return operator.itemgetter(*names)
 
 
 def execute(query: Query, records: list[dict], ordered: bool = True) -> tuple[list[dict], int]:

@@ -260,11 +260,11 @@ class OneCSimulator:
         if request.fmt == "atom":
             pairs = [(r, fmt.project(r, query.select)) for r in page]
             return 200, fmt.ATOM_FEED_TYPE, fmt.atom_feed(self.base_url, name, pairs, count)
-        if request.fmt == "nometadata":
-            rows = [fmt.project(r, query.select) for r in page]
-            return 200, fmt.JSON_TYPE, fmt.json_feed(None, rows, count)
-        rows = [fmt.with_links(name, r, fmt.project(r, query.select)) for r in page]
-        return 200, fmt.JSON_TYPE, fmt.json_feed(f"{self.base_url}$metadata#{name}", rows, count)
+        plain = request.fmt == "json"
+        shape = fmt.JsonShaper(name, links=plain)
+        rows = [shape(r, fmt.project(r, query.select)) for r in page]
+        metadata_url = f"{self.base_url}$metadata#{name}" if plain else None
+        return 200, fmt.JSON_TYPE, fmt.json_feed(metadata_url, rows, count)
 
     def _entity(self, request: _Request, records: list[dict], query) -> tuple[int, str, bytes]:
         match = _GUID_KEY.match(request.key)
@@ -277,10 +277,9 @@ class OneCSimulator:
         shown, name = fmt.project(record, query.select), request.set_name
         if request.fmt == "atom":
             return 200, fmt.ATOM_ENTRY_TYPE, fmt.atom_entry(self.base_url, name, record, shown)
-        if request.fmt == "nometadata":
-            return 200, fmt.JSON_TYPE, fmt.json_entry(None, shown)
-        metadata_url = f"{self.base_url}$metadata#{name}/@Element"
-        return 200, fmt.JSON_TYPE, fmt.json_entry(metadata_url, fmt.with_links(name, record, shown))
+        plain = request.fmt == "json"
+        metadata_url = f"{self.base_url}$metadata#{name}/@Element" if plain else None
+        return 200, fmt.JSON_TYPE, fmt.json_entry(metadata_url, fmt.JsonShaper(name, plain)(record, shown))
 
     def _send(self, handler: _Handler, request: _Request, status: int, content_type: str, body: bytes,
               headers: dict[str, str] | None = None, cut: bool = False) -> None:

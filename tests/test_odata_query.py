@@ -79,7 +79,8 @@ def test_filter_semantics(text, expected):
 
 def test_or_chain_of_keys_matches_like_single_comparisons():
     # read_keys batches `Ref_Key eq guid'…' or …`; the simulator turns it into a set lookup.
-    text = " or ".join(f"Ref_Key eq guid'{k}'" for k in (S2, S5.upper(), "99999999-0000-0000-0000-000000000000"))
+    keys = (S2, S5.upper(), "99999999-0000-0000-0000-000000000000")
+    text = " or ".join(f"Ref_Key eq guid'{k}'" for k in keys)
     assert refs(text) == {S2, S5}
 
 

@@ -254,10 +254,12 @@ def test_read_keys_returns_exactly_those_records(sim, store, monkeypatch):
     assert len(filters) == 3 and filters[0].count(" or ") == 3 and filters[0].startswith("Ref_Key eq guid'")
 
 
-def test_read_keys_refuses_what_is_not_a_guid_or_not_keyed_by_ref(sim):
+def test_read_keys_skips_what_is_not_a_guid_and_refuses_registers(sim, store, caplog):
     source = make_source(sim.base_url)
-    with pytest.raises(ValueError, match="GUID"):
-        list(source.read_keys("shipments", ["x') or true or ('"]))
+    first = store[SHIPMENTS][0]["Ref_Key"]
+    records = all_records(source.read_keys("shipments", ["x') or true or ('", first]))
+    assert refs(records) == [first] and "not a Ref_Key GUID" in caplog.text
+    assert all("true" not in params.get("$filter", "") for _, params, _ in sim.requests)
     with pytest.raises(ValueError, match="not keyed by Ref_Key"):
         list(source.read_keys("prices", []))
 

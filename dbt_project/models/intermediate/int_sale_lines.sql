@@ -97,7 +97,7 @@ costed_lines as (
         and document_lines.document_datetime_local >= purchase_prices.valid_from_local
 ),
 
-final as (
+signed_lines as (
     select
         costed_lines.document_type,
         costed_lines.document_id,
@@ -129,11 +129,11 @@ final as (
     left join products on products.product_id = costed_lines.product_id
 ),
 
-final_with_profit as (
+final as (
     select
         *,
         cast(amount - cost as decimal(18, 2)) as gross_profit
-    from final
+    from signed_lines
 )
 
-select * from final_with_profit
+select * from final

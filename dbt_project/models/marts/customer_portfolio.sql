@@ -1,0 +1,141 @@
+-- Grain: one row per customer (customer_id), prospects included, as of var('as_of_date').
+-- The customer portfolio of seed 001 as far as 1C knows it: who (name, phone, email, city, legal form),
+-- since when (first sale), how often (sales count, average days between sales), what (top product
+-- group, groups bought), how much (sales, returns, revenue, gross profit, average check), and status.
+with
+
+customers as (
+    select * from {{ ref('int_customers') }}
+),
+
+documents as (
+    select * from {{ ref('int_sales') }}
+    where document_date <= {{ as_of_date() }}
+),
+
+sale_lines as (
+    select * from {{ ref('int_sale_lines') }}
+    where document_date <= {{ as_of_date() }}
+),
+
+users as (
+    select * from {{ ref('stg_onec__users') }}
+),
+
+sales_summary as (
+    select
+        customer_id,
+        min(document_date) as first_sale_date,
+        max(document_date) as last_sale_date,
+        count(*) as sales_count,
+        sum(amount) as sales_amount,
+        count(*) filter (
+            where document_date > {{ as_of_date() }} - {{ var('regular_window_days') }}
+        ) as sales_in_regular_window,
+        arg_max(manager_id, sale_ordinal) as last_manager_id
+    from documents
+    where document_type = 'sale'
+    group by customer_id
+),
+
+document_summary as (
+    select
+        customer_id,
+        -sum(amount) filter (where document_type = 'return') as returns_amount,
+        sum(amount) as revenue,
+        sum(cost) as cost
+    from documents
+    group by customer_id
+),
+
+group_revenue as (
+    select
+        customer_id,
+        product_group_name,
+        sum(amount) as revenue
+    from sale_lines
+    group by customer_id, product_group_name
+),
+
+product_groups as (
+    select
+        customer_id,
+        first(product_group_name order by revenue desc, product_group_name) as top_product_group,
+        string_agg(product_group_name, ', ' order by revenue desc, product_group_name) as product_groups
+    from group_revenue
+    group by customer_id
+),
+
+measured as (
+    select
+        customers.customer_id,
+        customers.name,
+        customers.phone,
+        customers.email,
+        customers.city,
+        customers.legal_form,
+        customers.inn,
+        customers.counterparty_count,
+        sales_summary.first_sale_date,
+        sales_summary.last_sale_date,
+        coalesce(sales_summary.sales_count, 0) as sales_count,
+        coalesce(sales_summary.sales_in_regular_window, 0) as sales_in_regular_window,
+        coalesce(sales_summary.sales_amount, 0) as sales_amount,
+        coalesce(document_summary.returns_amount, 0) as returns_amount,
+        coalesce(document_summary.revenue, 0) as revenue,
+        coalesce(document_summary.cost, 0) as cost,
+        product_groups.top_product_group,
+        product_groups.product_groups,
+        users.user_name as last_manager_name
+    from customers
+    left join sales_summary on sales_summary.customer_id = customers.customer_id
+    left join document_summary on document_summary.customer_id = customers.customer_id
+    left join product_groups on product_groups.customer_id = customers.customer_id
+    left join users on users.user_id = sales_summary.last_manager_id
+),
+
+final as (
+    select
+        cast(customer_id as varchar) as customer_id,
+        cast(name as varchar) as name,
+        cast(phone as varchar) as phone,
+        cast(email as varchar) as email,
+        cast(city as varchar) as city,
+        cast(legal_form as varchar) as legal_form,
+        cast(inn as varchar) as inn,
+        cast(counterparty_count as integer) as counterparty_count,
+        cast(first_sale_date as date) as first_sale_date,
+        cast(last_sale_date as date) as last_sale_date,
+        cast(datediff('day', last_sale_date, {{ as_of_date() }}) as integer) as days_since_last_sale,
+        cast(sales_count as integer) as sales_count,
+        cast(sales_amount as decimal(18, 2)) as sales_amount,
+        cast(returns_amount as decimal(18, 2)) as returns_amount,
+        cast(revenue as decimal(18, 2)) as revenue,
+        cast(cost as decimal(18, 2)) as cost,
+        cast(revenue - cost as decimal(18, 2)) as gross_profit,
+        cast(case when sales_count > 0 then revenue / sales_count end as decimal(18, 2)) as average_check,
+        cast(
+            case
+                when sales_count > 1
+                    then datediff('day', first_sale_date, last_sale_date) / (sales_count - 1)
+            end as double
+        ) as avg_days_between_sales,
+        cast(top_product_group as varchar) as top_product_group,
+        cast(product_groups as varchar) as product_groups,
+        cast(last_manager_name as varchar) as last_manager_name,
+        cast(
+            case
+                when sales_count = 0 then 'prospect'
+                when datediff('day', last_sale_date, {{ as_of_date() }}) >= {{ var('lost_after_days') }}
+                    then 'lost'
+                when sales_in_regular_window >= {{ var('regular_min_sales') }} then 'regular'
+                when date_trunc('month', first_sale_date) = date_trunc('month', {{ as_of_date() }})
+                    then 'new'
+                else 'active'
+            end as varchar
+        ) as status,
+        cast({{ as_of_date() }} as date) as as_of_date
+    from measured
+)
+
+select * from final
