@@ -44,7 +44,9 @@ def land_all(path: Path, records: list[dict], page_size: int) -> float:
 def read_json_all(path: Path, ndjson: Path) -> float:
     with duckdb.connect(str(path)) as con:
         started = time.perf_counter()
-        con.execute(f"create table shipments as select * from read_json('{ndjson}', format='newline_delimited')")
+        con.execute(
+            f"create table shipments as select * from read_json('{ndjson}', format='newline_delimited')"
+        )
         return time.perf_counter() - started
 
 

@@ -63,7 +63,7 @@ def run_demo(*, scale: float, seed: int, home: str, nights: int = 1) -> int:
     print("marts equal the sandbox truth (customers, monthly revenue, sales, repeat share, "
           "new/returning/lost, cohorts)")  # fmt: skip
     print(f"done in {time.perf_counter() - started:.0f} s. Query the marts read-only from any DuckDB client:")
-    print(f"  duckdb -readonly {serving} \"from marts.repeat_sales order by month desc limit 6\"")
+    print(f'  duckdb -readonly {serving} "from marts.repeat_sales order by month desc limit 6"')
     print(f"  python -c \"import duckdb; print(duckdb.connect('{serving}', read_only=True)"
           f".sql('from marts.customer_portfolio limit 5'))\"")  # fmt: skip
     return 0

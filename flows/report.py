@@ -15,8 +15,14 @@ def _stream_rows(summary: dict) -> list[str]:
 
 
 def _timings(summary: dict) -> list[tuple[str, dict]]:
-    stages = [("extract+land", "extract"), ("quality", "quality"), ("dbt", "dbt"), ("publish", "publish")]
-    return [(label, summary[key]["timing"]) for label, key in stages if key in summary]
+    stages = [
+        ("extract", "extract", "timing"),
+        ("land", "extract", "land_timing"),
+        ("quality", "quality", "timing"),
+        ("dbt", "dbt", "timing"),
+        ("publish", "publish", "timing"),
+    ]
+    return [(label, summary[key][field]) for label, key, field in stages if field in summary.get(key, {})]
 
 
 def render_markdown(summary: dict) -> str:
@@ -51,7 +57,9 @@ def render_text(summary: dict) -> str:
                    + ("" if source["ok"] else f" — FAILED: {source['error']}"))  # fmt: skip
     if "quality" in summary:
         q = summary["quality"]
-        out.append(f"  quality: {q['checks']} checks, {len(q['errors'])} errors, {len(q['warnings'])} warnings")
+        out.append(
+            f"  quality: {q['checks']} checks, {len(q['errors'])} errors, {len(q['warnings'])} warnings"
+        )
     if "dbt" in summary:
         out.append(f"  dbt build: {summary['dbt']['nodes']} nodes, success={summary['dbt']['success']}")
     timing = ", ".join(f"{label} {t['seconds']}s/{t['peak_rss_mb']}MiB" for label, t in _timings(summary))

@@ -69,7 +69,9 @@ def _marts(node_results) -> list[str]:
     return sorted(
         node.node.name
         for node in node_results
-        if node.node.resource_type == "model" and node.node.schema == "marts" and str(node.status) == "success"
+        if node.node.resource_type == "model"
+        and node.node.schema == "marts"
+        and str(node.status) == "success"
     )
 
 

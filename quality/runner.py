@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from dataclasses import dataclass
 
@@ -51,6 +52,9 @@ class QualityReport:
 def _gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # 3-4 s to import: only when the quality step runs
+
+    # GX logs "Created temporary directory … for ephemeral docs site" at INFO on every run: noise.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -71,7 +75,9 @@ def _validate(gx, context, stream: StreamChecks, frame) -> list[CheckResult]:
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["ref_key"]}
     validation = batch.validate(suite, result_format=result_format)
     for check, outcome in zip(stream.checks, validation.results, strict=True):
-        examples = outcome.result.get("unexpected_index_list") or outcome.result.get("partial_unexpected_list") or []
+        examples = (
+            outcome.result.get("unexpected_index_list") or outcome.result.get("partial_unexpected_list") or []
+        )
         failure = outcome.exception_info.get("exception_message") if not outcome.success else None
         results.append(
             CheckResult(
@@ -113,8 +119,17 @@ def _store(con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResul
     con.executemany(  # a few dozen rows per run: executemany is fine here
         "insert into meta.quality_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [run_id, r.suite, r.expectation, r.column, r.severity, r.success, r.unexpected_count, r.details,
-             checked_at]
+            [
+                run_id,
+                r.suite,
+                r.expectation,
+                r.column,
+                r.severity,
+                r.success,
+                r.unexpected_count,
+                r.details,
+                checked_at,
+            ]
             for r in results
         ],
     )

@@ -31,8 +31,10 @@ class RefKeys:
     def new(self) -> str:
         r = self._rng
         while True:
-            key = (f"{r.getrandbits(32):08x}-{r.getrandbits(16):04x}-11{0xE0 | r.getrandbits(4):02x}-"
-                   f"{0x8000 | r.getrandbits(14):04x}-{self._node}")
+            key = (
+                f"{r.getrandbits(32):08x}-{r.getrandbits(16):04x}-11{0xE0 | r.getrandbits(4):02x}-"
+                f"{0x8000 | r.getrandbits(14):04x}-{self._node}"
+            )
             if key not in self._seen:
                 self._seen.add(key)
                 return key
@@ -101,37 +103,100 @@ class Product:
 
 # (group, sku prefix, retail price range in roubles, max quantity per line, item nouns)
 GROUPS = [
-    ("Посуда", "KT", (290, 6900), 4, ["Кастрюля", "Сковорода", "Набор тарелок", "Чайник", "Кружка",
-                                      "Салатник", "Ковш", "Форма для запекания"]),
-    ("Текстиль", "TX", (490, 8900), 3, ["Плед", "Комплект постельного белья", "Полотенце", "Подушка",
-                                        "Одеяло", "Скатерть", "Шторы"]),
-    ("Хранение", "ST", (190, 3900), 4, ["Контейнер", "Корзина", "Органайзер", "Кофр", "Вешалка",
-                                        "Полка навесная"]),
-    ("Освещение", "LT", (1490, 24900), 2, ["Люстра", "Торшер", "Настольная лампа", "Бра",
-                                           "Светильник потолочный"]),
-    ("Декор", "DC", (290, 7900), 3, ["Ваза", "Рамка для фото", "Зеркало", "Часы настенные",
-                                     "Свеча ароматическая", "Картина"]),
-    ("Мебель", "FN", (2490, 44900), 2, ["Стул", "Табурет", "Журнальный столик", "Стеллаж", "Комод",
-                                        "Тумба прикроватная", "Шкаф"]),
-    ("Ванная", "BT", (290, 3900), 3, ["Коврик для ванной", "Шторка для ванной", "Дозатор",
-                                      "Набор аксессуаров"]),
-    ("Бытовая техника", "AP", (1490, 29900), 1, ["Чайник электрический", "Блендер", "Пылесос", "Утюг",
-                                                 "Микроволновая печь", "Кофеварка"]),
+    (
+        "Посуда",
+        "KT",
+        (290, 6900),
+        4,
+        [
+            "Кастрюля",
+            "Сковорода",
+            "Набор тарелок",
+            "Чайник",
+            "Кружка",
+            "Салатник",
+            "Ковш",
+            "Форма для запекания",
+        ],
+    ),
+    (
+        "Текстиль",
+        "TX",
+        (490, 8900),
+        3,
+        ["Плед", "Комплект постельного белья", "Полотенце", "Подушка", "Одеяло", "Скатерть", "Шторы"],
+    ),
+    (
+        "Хранение",
+        "ST",
+        (190, 3900),
+        4,
+        ["Контейнер", "Корзина", "Органайзер", "Кофр", "Вешалка", "Полка навесная"],
+    ),
+    (
+        "Освещение",
+        "LT",
+        (1490, 24900),
+        2,
+        ["Люстра", "Торшер", "Настольная лампа", "Бра", "Светильник потолочный"],
+    ),
+    (
+        "Декор",
+        "DC",
+        (290, 7900),
+        3,
+        ["Ваза", "Рамка для фото", "Зеркало", "Часы настенные", "Свеча ароматическая", "Картина"],
+    ),
+    (
+        "Мебель",
+        "FN",
+        (2490, 44900),
+        2,
+        ["Стул", "Табурет", "Журнальный столик", "Стеллаж", "Комод", "Тумба прикроватная", "Шкаф"],
+    ),
+    (
+        "Ванная",
+        "BT",
+        (290, 3900),
+        3,
+        ["Коврик для ванной", "Шторка для ванной", "Дозатор", "Набор аксессуаров"],
+    ),
+    (
+        "Бытовая техника",
+        "AP",
+        (1490, 29900),
+        1,
+        ["Чайник электрический", "Блендер", "Пылесос", "Утюг", "Микроволновая печь", "Кофеварка"],
+    ),
     ("Сад и дача", "GD", (390, 11900), 2, ["Гамак", "Садовый стул", "Мангал", "Лейка", "Шланг садовый"]),
     ("Ковры", "RG", (590, 19900), 2, ["Ковёр", "Дорожка", "Коврик придверный"]),
 ]
 MODELS = ["Сканди", "Лофт", "Прованс", "Модерн", "Нордик", "Классик", "Уют", "Эко", "Бриз", "Токио"]
 COLOURS = ["белый", "серый", "бежевый", "графит", "синий", "зелёный", "терракота", "натуральный"]
 # (name, retail roubles, purchase roubles or None: some services cost the shop nothing extra)
-SERVICES = [("Доставка по городу", 490, 350), ("Доставка за город", 1290, 900),
-            ("Сборка мебели", 1490, 1000), ("Установка светильника", 990, 600),
-            ("Подъём на этаж", 390, None), ("Упаковка подарочная", 250, None)]
-LOOSE_PRODUCTS = [("Пакет фирменный", 15, 4), ("Средство по уходу за мебелью", 390, 180),
-                  ("Батарейки AA, 4 шт.", 290, 140)]
+SERVICES = [
+    ("Доставка по городу", 490, 350),
+    ("Доставка за город", 1290, 900),
+    ("Сборка мебели", 1490, 1000),
+    ("Установка светильника", 990, 600),
+    ("Подъём на этаж", 390, None),
+    ("Упаковка подарочная", 250, None),
+]
+LOOSE_PRODUCTS = [
+    ("Пакет фирменный", 15, 4),
+    ("Средство по уходу за мебелью", 390, 180),
+    ("Батарейки AA, 4 шт.", 290, 140),
+]
 
-MANAGER_NAMES = ["Смирнова Анна Викторовна", "Кузнецов Дмитрий Олегович", "Попова Екатерина Игоревна",
-                 "Васильев Артём Сергеевич", "Морозова Ольга Николаевна", "Новиков Илья Андреевич",
-                 "Фёдорова Татьяна Павловна"]
+MANAGER_NAMES = [
+    "Смирнова Анна Викторовна",
+    "Кузнецов Дмитрий Олегович",
+    "Попова Екатерина Игоревна",
+    "Васильев Артём Сергеевич",
+    "Морозова Ольга Николаевна",
+    "Новиков Илья Андреевич",
+    "Фёдорова Татьяна Павловна",
+]
 
 
 def nice_retail_price(roubles: float) -> int:
@@ -163,8 +228,10 @@ def unique_mobile(rng: random.Random, used: set[str]) -> str:
 
 
 def make_price_types(keys: RefKeys) -> list[PriceType]:
-    return [PriceType(keys.new(), f"{i + 1:09d}", name)
-            for i, name in enumerate(["Закупочная", "Розничная", "Оптовая"])]
+    return [
+        PriceType(keys.new(), f"{i + 1:09d}", name)
+        for i, name in enumerate(["Закупочная", "Розничная", "Оптовая"])
+    ]
 
 
 def _price_moment(rng: random.Random) -> datetime:
@@ -175,8 +242,14 @@ def _price_moment(rng: random.Random) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randint(9, 18), rng.choice([0, 15, 30, 45]))
 
 
-def _add_price_history(rng: random.Random, product: Product, retail_kop: int, purchase_kop: int | None,
-                       start: datetime, purchase_start: datetime) -> None:
+def _add_price_history(
+    rng: random.Random,
+    product: Product,
+    retail_kop: int,
+    purchase_kop: int | None,
+    start: datetime,
+    purchase_start: datetime,
+) -> None:
     product.retail.add(start, retail_kop)
     if purchase_kop is not None:
         product.purchase.add(purchase_start, purchase_kop)
@@ -201,8 +274,15 @@ def make_products(rng: random.Random, keys: RefKeys) -> list[Product]:
         products.append(folder)
         for n in range(rng.randint(8, 14)):
             name = f"{rng.choice(nouns)} «{rng.choice(MODELS)}» {rng.choice(COLOURS)}"
-            item = Product(keys.new(), f"00-{next(code):08d}", name, f"{prefix}-{rng.randint(1000, 9999)}",
-                           folder.ref_key, popularity=1 / (n + 1) ** 0.7, max_qty=max_qty)
+            item = Product(
+                keys.new(),
+                f"00-{next(code):08d}",
+                name,
+                f"{prefix}-{rng.randint(1000, 9999)}",
+                folder.ref_key,
+                popularity=1 / (n + 1) ** 0.7,
+                max_qty=max_qty,
+            )
             retail = nice_retail_price(math.exp(rng.uniform(math.log(low), math.log(high))))
             purchase = round(retail / rng.uniform(1.5, 2.3))
             start = OPENING_PRICE_PERIOD
@@ -218,15 +298,25 @@ def make_products(rng: random.Random, keys: RefKeys) -> list[Product]:
     services = Product(keys.new(), f"00-{next(code):08d}", "Услуги", "", ZERO_GUID, is_folder=True)
     products.append(services)
     for name, retail, purchase in SERVICES:
-        item = Product(keys.new(), f"00-{next(code):08d}", name, "", services.ref_key,
-                       is_service=True, popularity=0.0)
-        _add_price_history(rng, item, retail * 100, purchase and purchase * 100,
-                           OPENING_PRICE_PERIOD, OPENING_PRICE_PERIOD)
+        item = Product(
+            keys.new(), f"00-{next(code):08d}", name, "", services.ref_key, is_service=True, popularity=0.0
+        )
+        _add_price_history(
+            rng, item, retail * 100, purchase and purchase * 100, OPENING_PRICE_PERIOD, OPENING_PRICE_PERIOD
+        )
         products.append(item)
     for name, retail, purchase in LOOSE_PRODUCTS:
-        item = Product(keys.new(), f"00-{next(code):08d}", name, f"MS-{rng.randint(100, 999)}", ZERO_GUID,
-                       popularity=0.25, max_qty=3)
-        _add_price_history(rng, item, retail * 100, purchase * 100, OPENING_PRICE_PERIOD,
-                           OPENING_PRICE_PERIOD)
+        item = Product(
+            keys.new(),
+            f"00-{next(code):08d}",
+            name,
+            f"MS-{rng.randint(100, 999)}",
+            ZERO_GUID,
+            popularity=0.25,
+            max_qty=3,
+        )
+        _add_price_history(
+            rng, item, retail * 100, purchase * 100, OPENING_PRICE_PERIOD, OPENING_PRICE_PERIOD
+        )
         products.append(item)
     return products

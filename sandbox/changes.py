@@ -68,8 +68,15 @@ def apply_night(model: Model, rng: random.Random, faker: Faker) -> NightReport:
         day = model.as_of_date - timedelta(days=rng.randint(0, 3))
         _new_sale(model, rng.choice(buyers), day, entered_at, rng, report, "recent")
     person_id = _new_customer(model, rng, faker)
-    _new_sale(model, person_id, model.as_of_date - timedelta(days=rng.randint(0, 2)), entered_at, rng,
-              report, "new_customer")
+    _new_sale(
+        model,
+        person_id,
+        model.as_of_date - timedelta(days=rng.randint(0, 2)),
+        entered_at,
+        rng,
+        report,
+        "new_customer",
+    )
     report.new_customers = 1
     _touch_a_card(model, rng, faker)
     if drafts and rng.random() < 0.5:  # deleted outright: the key vanishes from the store
@@ -87,8 +94,15 @@ def _repost_with_new_quantity(sale: Document, rng: random.Random, report: NightR
     report.actions.append(("reposted", sale.ref_key, sale.amount - before, 0))
 
 
-def _new_sale(model: Model, person_id: str, day, entered_at: datetime, rng: random.Random,
-              report: NightReport, action: str) -> Document:
+def _new_sale(
+    model: Model,
+    person_id: str,
+    day,
+    entered_at: datetime,
+    rng: random.Random,
+    report: NightReport,
+    action: str,
+) -> Document:
     person = model.person_by_id[person_id]
     sale = purchase(model, person, rng.choice(person.card_keys), business_moment(rng, day), rng)
     order = model.orders[-1]
@@ -104,8 +118,9 @@ def _new_sale(model: Model, person_id: str, day, entered_at: datetime, rng: rand
 
 
 def _new_customer(model: Model, rng: random.Random, faker: Faker) -> str:
-    person = make_person(f"P{len(model.people) + 1:06d}", rng, faker, model.managers[:-1], model.used_phones,
-                         model.used_emails)
+    person = make_person(
+        f"P{len(model.people) + 1:06d}", rng, faker, model.managers[:-1], model.used_phones, model.used_emails
+    )
     folder = next(c.ref_key for c in model.cards if c.is_folder and c.description == "Интернет-магазин")
     card = primary_card(person, rng, faker, model.keys, ZERO_GUID if person.is_company else folder)
     card.code = max(c.code for c in model.cards) + 1
@@ -120,6 +135,7 @@ def _touch_a_card(model: Model, rng: random.Random, faker: Faker) -> None:
     """A manager adds a delivery address to a live card: a catalog change that is not a new key."""
     card = rng.choice([c for c in model.cards if c.person_id and not c.deletion_mark])
     person = model.person_by_id[card.person_id]
-    card.contacts.append(Contact("Адрес", "Адрес доставки", f"{person.city}, {faker.street_address()}",
-                                 city=person.city))
+    card.contacts.append(
+        Contact("Адрес", "Адрес доставки", f"{person.city}, {faker.street_address()}", city=person.city)
+    )
     card.version += 1

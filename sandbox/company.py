@@ -19,8 +19,15 @@ from faker import Faker
 
 from sandbox.catalog import AS_OF_DATE, HISTORY_START, RefKeys, make_managers, make_price_types, make_products
 from sandbox.changes import NightReport, apply_night
-from sandbox.documents import (Document, Model, acquisition_days, business_moment, make_return, purchase,
-                               purchase_days)
+from sandbox.documents import (
+    Document,
+    Model,
+    acquisition_days,
+    business_moment,
+    make_return,
+    purchase,
+    purchase_days,
+)
 from sandbox.onec_export import CONFIGURATIONS, export_store
 from sandbox.people import Person, make_counterparties, make_person
 from sandbox.truth import truth_from_model
@@ -78,11 +85,23 @@ def generate_company(scale: float = 0.02, seed: int = 7, configuration: str = "u
     price_types = make_price_types(keys)
     products = make_products(stream(seed, "catalog"), keys)
     people_rng = stream(seed, "people")
-    people = [make_person(f"P{i + 1:06d}", people_rng, faker, managers, used_phones, used_emails)
-              for i in range(max(40, round(CUSTOMERS_AT_SCALE_1 * scale)))]
+    people = [
+        make_person(f"P{i + 1:06d}", people_rng, faker, managers, used_phones, used_emails)
+        for i in range(max(40, round(CUSTOMERS_AT_SCALE_1 * scale)))
+    ]
     cards = make_counterparties(people, stream(seed, "cards"), faker, keys, managers, used_phones)
-    model = Model(seed, AS_OF_DATE, keys, managers, price_types, products, people, cards,
-                  used_phones=used_phones, used_emails=used_emails)
+    model = Model(
+        seed,
+        AS_OF_DATE,
+        keys,
+        managers,
+        price_types,
+        products,
+        people,
+        cards,
+        used_phones=used_phones,
+        used_emails=used_emails,
+    )
     write_history(model, stream(seed, "history"))
     return Company(model, configuration, faker)
 

@@ -13,11 +13,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 
-from sandbox.catalog import AS_OF_DATE, HISTORY_START, ZERO_GUID, Manager, PriceType, Product, RefKeys
+from sandbox.catalog import HISTORY_START, ZERO_GUID, Manager, PriceType, Product, RefKeys
 from sandbox.people import Card, Person
 
-SEASON = {1: 0.85, 2: 0.85, 3: 0.95, 4: 1.0, 5: 0.9, 6: 0.75, 7: 0.7, 8: 0.8, 9: 1.0, 10: 1.05,
-          11: 1.35, 12: 1.6}
+SEASON = {
+    1: 0.85,
+    2: 0.85,
+    3: 0.95,
+    4: 1.0,
+    5: 0.9,
+    6: 0.75,
+    7: 0.7,
+    8: 0.8,
+    9: 1.0,
+    10: 1.05,
+    11: 1.35,
+    12: 1.6,
+}
 PEAK_SEASON = max(SEASON.values())
 END_OF_DAY = time(23, 59, 59)  # 1C back-office staff often post documents at the end of the day
 SERVICE_FOR_GROUP = {"Мебель": "Сборка мебели", "Освещение": "Установка светильника"}
@@ -168,8 +180,15 @@ def basket(model: Model, person: Person, moment: datetime, rng: random.Random) -
         product = next(p for p in model.goods if p.retail.at(moment) is not None)
         lines.append(Line(product.ref_key, 1, product.retail.at(moment), False))
     if rng.random() < 0.25 and len(lines) < 4:
-        lines.append(_service_line(model, rng.choice(["Доставка по городу", "Доставка по городу",
-                                                      "Доставка за город", "Подъём на этаж"]), moment))
+        lines.append(
+            _service_line(
+                model,
+                rng.choice(
+                    ["Доставка по городу", "Доставка по городу", "Доставка за город", "Подъём на этаж"]
+                ),
+                moment,
+            )
+        )
     return lines
 
 
@@ -178,19 +197,37 @@ def _service_line(model: Model, name: str, moment: datetime) -> Line:
     return Line(service.ref_key, 1, service.retail.at(moment), True)
 
 
-def purchase(model: Model, person: Person, card_key: str, moment: datetime, rng: random.Random,
-             posted: bool = True) -> Document:
+def purchase(
+    model: Model, person: Person, card_key: str, moment: datetime, rng: random.Random, posted: bool = True
+) -> Document:
     """An order and its shipment (the sale); returns the shipment."""
     lines = basket(model, person, moment, rng)
     manager = manager_for(model, person, moment, rng)
     # An order never predates the history (the shop opened on HISTORY_START).
     order_moment = max(_order_moment(rng, moment), datetime.combine(HISTORY_START, time(0, 1)))
     from_site = rng.random() < 0.3
-    order = Document("order", model.keys.new(), order_moment, card_key, manager,
-                     [Line(x.product_key, x.qty, x.price, x.is_service) for x in lines],
-                     entered_at=order_moment, site_number="site" if from_site else "")
-    shipment = Document("shipment", model.keys.new(), moment, card_key, manager, lines, posted=posted,
-                        entered_at=moment, order_key=order.ref_key, site_number=order.site_number)
+    order = Document(
+        "order",
+        model.keys.new(),
+        order_moment,
+        card_key,
+        manager,
+        [Line(x.product_key, x.qty, x.price, x.is_service) for x in lines],
+        entered_at=order_moment,
+        site_number="site" if from_site else "",
+    )
+    shipment = Document(
+        "shipment",
+        model.keys.new(),
+        moment,
+        card_key,
+        manager,
+        lines,
+        posted=posted,
+        entered_at=moment,
+        order_key=order.ref_key,
+        site_number=order.site_number,
+    )
     if person.is_company:
         shipment.contract_key = model.contracts.setdefault(person.person_id, model.keys.new())
         if rng.random() < 0.2:  # the contract was not filled in on this one
@@ -225,7 +262,15 @@ def make_return(model: Model, sale: Document, rng: random.Random, end: date) -> 
         picked = rng.sample(goods, rng.randint(1, len(goods)))
         lines = [Line(x.product_key, rng.randint(1, x.qty), x.price, False) for x in picked]
     moment = business_moment(rng, day, 0.2)
-    doc = Document("return", model.keys.new(), moment, sale.card_key, sale.manager_key, lines,
-                   entered_at=moment, sale_key=sale.ref_key)
+    doc = Document(
+        "return",
+        model.keys.new(),
+        moment,
+        sale.card_key,
+        sale.manager_key,
+        lines,
+        entered_at=moment,
+        sale_key=sale.ref_key,
+    )
     model.returns.append(doc)
     return doc

@@ -18,12 +18,12 @@ KINDS = ("429", "503", "timeout", "cut", "hold")
 @dataclass
 class Fault:
     kind: str
-    entity_set: str | None = None     # decoded entity set name; None matches every request
-    nth: int = 1                      # 1-based index of the first matching request it hits
-    times: int | None = 1             # how many requests it hits; None = every one from nth on
-    retry_after: int = 1              # seconds, for 429/503
-    delay: float = 3.0                # seconds, for timeout
-    seen: int = 0                     # matching requests counted since the fault was added
+    entity_set: str | None = None  # decoded entity set name; None matches every request
+    nth: int = 1  # 1-based index of the first matching request it hits
+    times: int | None = 1  # how many requests it hits; None = every one from nth on
+    retry_after: int = 1  # seconds, for 429/503
+    delay: float = 3.0  # seconds, for timeout
+    seen: int = 0  # matching requests counted since the fault was added
     released: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def count(self, entity_set: str | None) -> bool:
@@ -45,8 +45,15 @@ class Faults:
         self._held = threading.Condition()
         self._held_count = 0
 
-    def add(self, entity_set: str | None = None, kind: str = "503", nth: int = 1, times: int | None = 1,
-            retry_after: int = 1, delay: float = 3.0) -> Fault:
+    def add(
+        self,
+        entity_set: str | None = None,
+        kind: str = "503",
+        nth: int = 1,
+        times: int | None = 1,
+        retry_after: int = 1,
+        delay: float = 3.0,
+    ) -> Fault:
         kind = str(kind)
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {KINDS}")

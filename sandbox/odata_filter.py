@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-PARSE_ERROR = "14"   # 1C: the $filter (or another option) does not parse
-UNKNOWN_NAME = "6"   # 1C: unknown entity set, segment or field; the name is echoed
-NOT_FOUND = "9"      # 1C: "Экземпляр сущности не найден"
+PARSE_ERROR = "14"  # 1C: the $filter (or another option) does not parse
+UNKNOWN_NAME = "6"  # 1C: unknown entity set, segment or field; the name is echoed
+NOT_FOUND = "9"  # 1C: "Экземпляр сущности не найден"
 
 
 class QueryError(Exception):
@@ -49,8 +49,14 @@ _TOKEN = re.compile(
 )
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
-_COMPARE = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt,
-            "ge": operator.ge, "lt": operator.lt, "le": operator.le}
+_COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
 _MIRROR = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
 _RESERVED = {"and", "or", "not", *_COMPARE}
 
@@ -60,7 +66,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise parse_error(f"неожиданный символ в позиции {pos + 1}: '{text[pos:pos + 20]}'")
+            raise parse_error(f"неожиданный символ в позиции {pos + 1}: '{text[pos : pos + 20]}'")
         if match.lastgroup != "space":
             tokens.append((match.lastgroup, match.group()))
         pos = match.end()
@@ -78,7 +84,7 @@ def _as_datetime(value: Any) -> datetime | None:
 
 
 def _as_guid(value: Any) -> str | None:
-    return value.lower() if isinstance(value, str) else None   # 1C GUIDs compare case-insensitively
+    return value.lower() if isinstance(value, str) else None  # 1C GUIDs compare case-insensitively
 
 
 def _as_number(value: Any) -> float | int | None:
@@ -86,7 +92,7 @@ def _as_number(value: Any) -> float | int | None:
         return None
     if isinstance(value, int | float):
         return value
-    if isinstance(value, str):   # Edm.Int64 arrives as a JSON string
+    if isinstance(value, str):  # Edm.Int64 arrives as a JSON string
         try:
             return float(value) if "." in value or "e" in value.lower() else int(value)
         except ValueError:
@@ -109,9 +115,9 @@ def _coercion(*kinds: str) -> Callable[[Any], Any]:
 # ------------------------------------------------------------------------------------- terms
 @dataclass
 class _Term:
-    kind: str                      # field | datetime | guid | string | number | bool | null | pred | value
+    kind: str  # field | datetime | guid | string | number | bool | null | pred | value
     get: Callable[[dict], Any]
-    value: Any = None              # literal value, or the field name for kind == "field"
+    value: Any = None  # literal value, or the field name for kind == "field"
 
 
 def _literal(kind: str, value: Any) -> _Term:
@@ -124,7 +130,7 @@ def _typed_literal(token: str) -> _Term:
     if prefix == "datetime" and _DATETIME.match(body):
         try:
             return _literal("datetime", datetime.fromisoformat(body))
-        except ValueError:      # well-formed but impossible, e.g. month 13
+        except ValueError:  # well-formed but impossible, e.g. month 13
             pass
     if prefix == "guid" and _GUID.match(body):
         return _literal("guid", body.lower())
@@ -143,7 +149,7 @@ def _null_aware(fn: Callable, a: Any, b: Any) -> bool:
         return both if fn is operator.eq else (not both if fn is operator.ne else False)
     try:
         return fn(a, b)
-    except TypeError:          # e.g. a string field compared with a number: no match, not a crash
+    except TypeError:  # e.g. a string field compared with a number: no match, not a crash
         return False
 
 
@@ -167,7 +173,7 @@ def _field_vs_literal(fn: Callable, name: str, coerce: Callable, const: Any) -> 
             return False
 
     if fn is operator.eq:
-        test.eq_spec = (name, coerce, const)   # lets `a eq x or a eq y or …` become a set lookup
+        test.eq_spec = (name, coerce, const)  # lets `a eq x or a eq y or …` become a set lookup
     return test
 
 
@@ -188,7 +194,7 @@ def _any_of(preds: list[Callable]) -> Callable[[dict], bool]:
         try:
             values = frozenset(s[2] for s in specs)
             return lambda r: coerce(r.get(name)) in values
-        except TypeError:      # unhashable literal: fall back to the plain loop
+        except TypeError:  # unhashable literal: fall back to the plain loop
             pass
     return lambda r: any(p(r) for p in preds)
 
@@ -238,7 +244,7 @@ class FilterParser:
     def _predicate(self, term: _Term) -> Callable[[dict], bool]:
         if term.kind == "pred":
             return term.get
-        if term.kind == "field":        # a bare Boolean field such as `Posted`
+        if term.kind == "field":  # a bare Boolean field such as `Posted`
             name = term.value
             return lambda r: r.get(name) is True
         if term.kind == "bool":
@@ -262,7 +268,7 @@ class FilterParser:
         if len(terms) == 1:
             return terms[0]
         preds = [self._predicate(t) for t in terms]
-        if len(preds) == 2:             # the common window filter; skips a generator per record
+        if len(preds) == 2:  # the common window filter; skips a generator per record
             first, second = preds
             return _Term("pred", lambda r: first(r) and second(r))
         return _Term("pred", lambda r: all(p(r) for p in preds))

@@ -16,9 +16,11 @@ ATOM_ENTRY_TYPE = "application/atom+xml;type=entry;charset=utf-8"
 XML_TYPE = "application/xml;charset=utf-8"
 TEXT_TYPE = "text/plain;charset=utf-8"
 
-_NS = ('xmlns="http://www.w3.org/2005/Atom" '
-       'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
-       'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"')
+_NS = (
+    'xmlns="http://www.w3.org/2005/Atom" '
+    'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
+    'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"'
+)
 _SCHEME = "http://schemas.microsoft.com/ado/2007/08/dataservices/scheme"
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -59,8 +61,11 @@ class JsonShaper:
         shape = tuple(record)
         layout = self._layouts.get(shape)
         if layout is None:
-            links = [(f"{k[:-4]}@navigationLinkUrl", f"/{k[:-4]}") for k in shape
-                     if self.links and k.endswith("_Key") and k != "Ref_Key"]
+            links = [
+                (f"{k[:-4]}@navigationLinkUrl", f"/{k[:-4]}")
+                for k in shape
+                if self.links and k.endswith("_Key") and k != "Ref_Key"
+            ]
             sections = [k for k, v in record.items() if isinstance(v, list)]
             annotations = [k for k in shape if is_annotation(k)]
             layout = self._layouts[shape] = (links, sections, annotations)
@@ -71,11 +76,14 @@ class JsonShaper:
         if not (links or sections or annotations):
             return shown
         out = dict(shown)
-        for key in annotations:      # dropped, and in plain JSON re-added after the fields
+        for key in annotations:  # dropped, and in plain JSON re-added after the fields
             del out[key]
         if links:
-            entity = (entity_path(self.set_name, record) if section is None else
-                      f"{section}(Ref_Key=guid'{record.get('Ref_Key')}',LineNumber={record.get('LineNumber')})")
+            entity = (
+                entity_path(self.set_name, record)
+                if section is None
+                else f"{section}(Ref_Key=guid'{record.get('Ref_Key')}',LineNumber={record.get('LineNumber')})"
+            )
             for link_key, suffix in links:
                 out[link_key] = entity + suffix
         for key in sections:
@@ -92,7 +100,7 @@ def json_bytes(payload: Any) -> bytes:
 
 def json_feed(metadata_url: str | None, rows: list[dict], count: int | None) -> bytes:
     payload: dict[str, Any] = {}
-    if metadata_url is not None:            # odata=nometadata drops it
+    if metadata_url is not None:  # odata=nometadata drops it
         payload["odata.metadata"] = metadata_url
     if count is not None:
         payload["odata.count"] = str(count)  # Edm.Int64, so a string, as on a real 1C
@@ -107,9 +115,11 @@ def json_entry(metadata_url: str | None, row: dict) -> bytes:
 def error(code: str, message: str, fmt: str) -> tuple[str, bytes]:
     """(content type, body) of an odata.error; XML when the client asked for Atom."""
     if fmt == "atom":
-        body = (f'{_XML_DECL}<m:error xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/'
-                f'metadata"><m:code>{escape(code)}</m:code><m:message xml:lang="ru">{escape(message)}'
-                "</m:message></m:error>")
+        body = (
+            f'{_XML_DECL}<m:error xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/'
+            f'metadata"><m:code>{escape(code)}</m:code><m:message xml:lang="ru">{escape(message)}'
+            "</m:message></m:error>"
+        )
         return XML_TYPE, body.encode()
     return JSON_TYPE, json_bytes({"odata.error": {"code": code, "message": {"lang": "ru", "value": message}}})
 
@@ -136,10 +146,14 @@ def _properties(type_prefix: str, record: dict) -> str:
         if is_annotation(name):
             continue
         if isinstance(value, list):
-            rows = "".join(f"<d:element>{_properties(f'{type_prefix}_{name}', r)}</d:element>"
-                           for r in value if isinstance(r, dict))
-            parts.append(f'<d:{name} m:type="Collection(StandardODATA.{type_prefix}_{name}_RowType)">'
-                         f"{rows}</d:{name}>")
+            rows = "".join(
+                f"<d:element>{_properties(f'{type_prefix}_{name}', r)}</d:element>"
+                for r in value
+                if isinstance(r, dict)
+            )
+            parts.append(
+                f'<d:{name} m:type="Collection(StandardODATA.{type_prefix}_{name}_RowType)">{rows}</d:{name}>'
+            )
         elif value is None:
             parts.append(f'<d:{name} m:null="true"/>')
         else:
@@ -152,12 +166,14 @@ def _properties(type_prefix: str, record: dict) -> str:
 
 def _entry(base: str, set_name: str, record: dict, shown: dict, updated: str) -> str:
     entity = entity_path(set_name, record)
-    return (f"<entry><id>{escape(base + entity)}</id>"
-            f'<category term="StandardODATA.{set_name}" scheme="{_SCHEME}"/>'
-            f"<link rel=\"edit\" title={quoteattr(set_name)} href={quoteattr(entity)}/>"
-            f'<title type="text"/><updated>{updated}</updated><author/>'
-            f'<content type="application/xml"><m:properties>{_properties(set_name, shown)}'
-            "</m:properties></content></entry>")
+    return (
+        f"<entry><id>{escape(base + entity)}</id>"
+        f'<category term="StandardODATA.{set_name}" scheme="{_SCHEME}"/>'
+        f'<link rel="edit" title={quoteattr(set_name)} href={quoteattr(entity)}/>'
+        f'<title type="text"/><updated>{updated}</updated><author/>'
+        f'<content type="application/xml"><m:properties>{_properties(set_name, shown)}'
+        "</m:properties></content></entry>"
+    )
 
 
 def _now() -> str:
@@ -167,9 +183,11 @@ def _now() -> str:
 def atom_feed(base: str, set_name: str, pairs: list[tuple[dict, dict]], count: int | None) -> bytes:
     """`pairs` are (record, projected record): the entry id needs the key even when not selected."""
     updated = _now()
-    head = (f"{_XML_DECL}<feed {_NS} xml:base={quoteattr(base)}><id>{escape(base + set_name)}</id>"
-            f'<title type="text">{set_name}</title><updated>{updated}</updated>'
-            f"<link rel=\"self\" title={quoteattr(set_name)} href={quoteattr(set_name)}/>")
+    head = (
+        f"{_XML_DECL}<feed {_NS} xml:base={quoteattr(base)}><id>{escape(base + set_name)}</id>"
+        f'<title type="text">{set_name}</title><updated>{updated}</updated>'
+        f'<link rel="self" title={quoteattr(set_name)} href={quoteattr(set_name)}/>'
+    )
     counted = f"<m:count>{count}</m:count>" if count is not None else ""
     entries = "".join(_entry(base, set_name, rec, shown, updated) for rec, shown in pairs)
     return f"{head}{counted}{entries}</feed>".encode()
@@ -195,33 +213,41 @@ def metadata_xml(store: dict[str, list[dict]]) -> bytes:
     types, sets = [], []
     for set_name, records in store.items():
         first = records[0] if records else {}
-        keys = ["Ref_Key"] if "Ref_Key" in first else [k for k in first
-                                                        if k == "Period" or k.endswith("_Key")]
+        keys = (
+            ["Ref_Key"] if "Ref_Key" in first else [k for k in first if k == "Period" or k.endswith("_Key")]
+        )
         props = _csdl_properties(first)
         for name, value in first.items():
             if isinstance(value, list):
                 row = next((r for r in value if isinstance(r, dict)), {})
                 row_type = f"{set_name}_{name}_RowType"
                 types.append(f'<ComplexType Name="{row_type}">{"".join(_csdl_properties(row))}</ComplexType>')
-                props.append(f'<Property Name="{name}" Type="Collection(StandardODATA.{row_type})" '
-                             'Nullable="false"/>')
+                props.append(
+                    f'<Property Name="{name}" Type="Collection(StandardODATA.{row_type})" Nullable="false"/>'
+                )
         key_xml = "".join(f'<PropertyRef Name="{k}"/>' for k in keys)
         types.append(f'<EntityType Name="{set_name}"><Key>{key_xml}</Key>{"".join(props)}</EntityType>')
         sets.append(f'<EntitySet Name="{set_name}" EntityType="StandardODATA.{set_name}"/>')
-    return (f'{_XML_DECL}<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">'
-            '<edmx:DataServices xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
-            'm:DataServiceVersion="3.0"><Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" '
-            f'Namespace="StandardODATA">{"".join(types)}<EntityContainer Name="InfoBase" '
-            f'm:IsDefaultEntityContainer="true">{"".join(sets)}</EntityContainer></Schema>'
-            "</edmx:DataServices></edmx:Edmx>").encode()
+    return (
+        f'{_XML_DECL}<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">'
+        '<edmx:DataServices xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
+        'm:DataServiceVersion="3.0"><Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" '
+        f'Namespace="StandardODATA">{"".join(types)}<EntityContainer Name="InfoBase" '
+        f'm:IsDefaultEntityContainer="true">{"".join(sets)}</EntityContainer></Schema>'
+        "</edmx:DataServices></edmx:Edmx>"
+    ).encode()
 
 
 def service_document(base: str, set_names: list[str], fmt: str) -> tuple[str, bytes]:
     if fmt != "atom":
         value = [{"name": n, "url": n} for n in set_names]
         return JSON_TYPE, json_bytes({"odata.metadata": f"{base}$metadata", "value": value})
-    collections = "".join(f'<collection href={quoteattr(n)}><atom:title>{escape(n)}</atom:title></collection>'
-                          for n in set_names)
-    return XML_TYPE, (f'{_XML_DECL}<service xmlns="http://www.w3.org/2007/app" '
-                      f'xmlns:atom="http://www.w3.org/2005/Atom" xml:base={quoteattr(base)}><workspace>'
-                      f"<atom:title>Default</atom:title>{collections}</workspace></service>").encode()
+    collections = "".join(
+        f"<collection href={quoteattr(n)}><atom:title>{escape(n)}</atom:title></collection>"
+        for n in set_names
+    )
+    return XML_TYPE, (
+        f'{_XML_DECL}<service xmlns="http://www.w3.org/2007/app" '
+        f'xmlns:atom="http://www.w3.org/2005/Atom" xml:base={quoteattr(base)}><workspace>'
+        f"<atom:title>Default</atom:title>{collections}</workspace></service>"
+    ).encode()

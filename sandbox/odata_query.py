@@ -23,7 +23,7 @@ from sandbox.odata_filter import (  # noqa: F401  (re-exported: the server impor
 @dataclass
 class Query:
     predicate: Callable[[dict], bool] | None = None
-    order: tuple[tuple[str, bool], ...] = ()      # (field, descending)
+    order: tuple[tuple[str, bool], ...] = ()  # (field, descending)
     select: frozenset[str] | None = None
     top: int | None = None
     skip: int = 0
@@ -124,4 +124,4 @@ def execute(query: Query, records: list[dict], ordered: bool = True) -> tuple[li
     if ordered and query.order:
         _sort(rows, query.order)
     end = None if query.top is None else query.skip + query.top
-    return rows[query.skip:end], total
+    return rows[query.skip : end], total

@@ -13,18 +13,29 @@ import struct
 import zlib
 from datetime import date, datetime
 
-from sandbox.catalog import ZERO_GUID, Product
+from sandbox.catalog import Product
 from sandbox.documents import Document, Line, Model
 from sandbox.people import Card
 
 EMPTY_DATE = "0001-01-01T00:00:00"
 VAT_22_FROM = date(2026, 1, 1)  # Russian VAT went from 20% to 22% on 2026-01-01
 CONFIGURATIONS = {
-    "ut11": {"legal_field": "ЮрФизЛицо", "company": "ЮрЛицо", "person": "ФизЛицо",
-             "manager_field": "Менеджер_Key", "services_section": False, "prefix": "ТД00-"},
-    "bp30": {"legal_field": "ЮридическоеФизическоеЛицо", "company": "ЮридическоеЛицо",
-             "person": "ФизическоеЛицо", "manager_field": "Ответственный_Key", "services_section": True,
-             "prefix": "0000-"},
+    "ut11": {
+        "legal_field": "ЮрФизЛицо",
+        "company": "ЮрЛицо",
+        "person": "ФизЛицо",
+        "manager_field": "Менеджер_Key",
+        "services_section": False,
+        "prefix": "ТД00-",
+    },
+    "bp30": {
+        "legal_field": "ЮридическоеФизическоеЛицо",
+        "company": "ЮридическоеЛицо",
+        "person": "ФизическоеЛицо",
+        "manager_field": "Ответственный_Key",
+        "services_section": True,
+        "prefix": "0000-",
+    },
 }
 COUNTERPARTIES = "Catalog_Контрагенты"
 PRODUCTS = "Catalog_Номенклатура"
@@ -65,32 +76,62 @@ def vat(line: Line, moment: datetime) -> tuple[str, int]:
     return f"НДС{rate}", (amount * rate * 2 + 100 + rate) // (2 * (100 + rate))  # half-up kopecks
 
 
-def catalog_header(ref_key: str, version: int, deletion_mark: bool, code: str, description: str,
-                   quirks: bool = True) -> dict:
+def catalog_header(
+    ref_key: str, version: int, deletion_mark: bool, code: str, description: str, quirks: bool = True
+) -> dict:
     if quirks and has_quirk(ref_key, "desc", 4):  # typed with trailing spaces
         description += "  "
-    return {"Ref_Key": ref_key, "DataVersion": data_version(ref_key, version), "DeletionMark": deletion_mark,
-            "Code": code, "Description": description, "Predefined": False, "PredefinedDataName": ""}
+    return {
+        "Ref_Key": ref_key,
+        "DataVersion": data_version(ref_key, version),
+        "DeletionMark": deletion_mark,
+        "Code": code,
+        "Description": description,
+        "Predefined": False,
+        "PredefinedDataName": "",
+    }
 
 
 def counterparty(card: Card, cfg: dict) -> dict:
     code = padded(str(card.code)) if has_quirk(card.ref_key, "code", 5) else f"00-{card.code:08d}"
     record = catalog_header(card.ref_key, card.version, card.deletion_mark, code, card.description)
     kind = "" if card.is_folder else cfg["company"] if card.is_company else cfg["person"]
-    record.update({"Parent_Key": card.parent_key, "IsFolder": card.is_folder,
-                   "НаименованиеПолное": card.full_name, "ИНН": card.inn, cfg["legal_field"]: kind,
-                   "КонтактнаяИнформация": [
-                       {"Ref_Key": card.ref_key, "LineNumber": str(i), "Тип": c.kind, "Вид": c.view,
-                        "Представление": c.text, "НомерТелефона": c.phone, "АдресЭП": c.email, "Город": c.city}
-                       for i, c in enumerate(card.contacts, start=1)]})
+    record.update(
+        {
+            "Parent_Key": card.parent_key,
+            "IsFolder": card.is_folder,
+            "НаименованиеПолное": card.full_name,
+            "ИНН": card.inn,
+            cfg["legal_field"]: kind,
+            "КонтактнаяИнформация": [
+                {
+                    "Ref_Key": card.ref_key,
+                    "LineNumber": str(i),
+                    "Тип": c.kind,
+                    "Вид": c.view,
+                    "Представление": c.text,
+                    "НомерТелефона": c.phone,
+                    "АдресЭП": c.email,
+                    "Город": c.city,
+                }
+                for i, c in enumerate(card.contacts, start=1)
+            ],
+        }
+    )
     return record
 
 
 def product(item: Product) -> dict:
     kind = "" if item.is_folder else "Услуга" if item.is_service else "Товар"
     record = catalog_header(item.ref_key, item.version, item.deletion_mark, item.code, item.name)
-    record.update({"Parent_Key": item.parent_key, "IsFolder": item.is_folder, "Артикул": item.sku,
-                   "ТипНоменклатуры": kind})
+    record.update(
+        {
+            "Parent_Key": item.parent_key,
+            "IsFolder": item.is_folder,
+            "Артикул": item.sku,
+            "ТипНоменклатуры": kind,
+        }
+    )
     return record
 
 
@@ -98,11 +139,20 @@ def price_rows(model: Model) -> list[dict]:
     rows = []
     type_keys = {t.name: t.ref_key for t in model.price_types}
     for item in model.products:
-        for type_name, history in (("Закупочная", item.purchase), ("Розничная", item.retail),
-                                   ("Оптовая", item.wholesale)):
-            rows += [{"Period": local(period), "Номенклатура_Key": item.ref_key,
-                      "ВидЦены_Key": type_keys[type_name], "Цена": money(kop)}
-                     for period, kop in zip(history.periods, history.kopecks, strict=True)]
+        for type_name, history in (
+            ("Закупочная", item.purchase),
+            ("Розничная", item.retail),
+            ("Оптовая", item.wholesale),
+        ):
+            rows += [
+                {
+                    "Period": local(period),
+                    "Номенклатура_Key": item.ref_key,
+                    "ВидЦены_Key": type_keys[type_name],
+                    "Цена": money(kop),
+                }
+                for period, kop in zip(history.periods, history.kopecks, strict=True)
+            ]
     rows.sort(key=lambda r: (r["Period"], r["Номенклатура_Key"], r["ВидЦены_Key"]))
     return rows
 
@@ -111,34 +161,61 @@ def rows(doc: Document, lines: list[Line]) -> list[dict]:
     out = []
     for i, line in enumerate(lines, start=1):
         rate, tax = vat(line, doc.date)
-        out.append({"Ref_Key": doc.ref_key, "LineNumber": str(i), "Номенклатура_Key": line.product_key,
-                    "Количество": line.qty, "Цена": money(line.price), "Сумма": money(line.amount),
-                    "СтавкаНДС": rate, "СуммаНДС": money(tax)})
+        out.append(
+            {
+                "Ref_Key": doc.ref_key,
+                "LineNumber": str(i),
+                "Номенклатура_Key": line.product_key,
+                "Количество": line.qty,
+                "Цена": money(line.price),
+                "Сумма": money(line.amount),
+                "СтавкаНДС": rate,
+                "СуммаНДС": money(tax),
+            }
+        )
     return out
 
 
 def document_header(doc: Document, entity_set: str, cfg: dict) -> dict:
     number = padded(str(doc.number)) if doc.manual_number else f"{cfg['prefix']}{doc.number:06d}"
-    return {"Ref_Key": doc.ref_key, "DataVersion": data_version(doc.ref_key, doc.version),
-            "DeletionMark": doc.deletion_mark, "Number": number, "Date": local(doc.date), "Posted": doc.posted,
-            "Контрагент_Key": doc.card_key, cfg["manager_field"]: doc.manager_key,
-            "СуммаДокумента": money(doc.amount),
-            "Контрагент@navigationLinkUrl": f"{entity_set}(guid'{doc.ref_key}')/Контрагент"}
+    return {
+        "Ref_Key": doc.ref_key,
+        "DataVersion": data_version(doc.ref_key, doc.version),
+        "DeletionMark": doc.deletion_mark,
+        "Number": number,
+        "Date": local(doc.date),
+        "Posted": doc.posted,
+        "Контрагент_Key": doc.card_key,
+        cfg["manager_field"]: doc.manager_key,
+        "СуммаДокумента": money(doc.amount),
+        "Контрагент@navigationLinkUrl": f"{entity_set}(guid'{doc.ref_key}')/Контрагент",
+    }
 
 
 def order_record(doc: Document, cfg: dict) -> dict:
     record = document_header(doc, ORDERS, cfg)
-    record.update({"НомерПоДаннымКлиента": doc.site_number, "ЖелаемаяДатаОтгрузки": EMPTY_DATE,
-                   "Товары": rows(doc, doc.lines)})
+    record.update(
+        {
+            "НомерПоДаннымКлиента": doc.site_number,
+            "ЖелаемаяДатаОтгрузки": EMPTY_DATE,
+            "Товары": rows(doc, doc.lines),
+        }
+    )
     return record
 
 
 def shipment_record(doc: Document, cfg: dict) -> dict:
     record = document_header(doc, SHIPMENTS, cfg)
-    record.update({"НомерПоДаннымКлиента": doc.site_number, "ЗаказКлиента_Key": doc.order_key,
-                   "СуммаВключаетНДС": True, "ДоговорКонтрагента_Key": doc.contract_key,
-                   "ДатаВходящегоДокумента": local(doc.incoming_date),
-                   "НомерВходящегоДокумента": f"{doc.number}" if doc.incoming_date else ""})
+    record.update(
+        {
+            "НомерПоДаннымКлиента": doc.site_number,
+            "ЗаказКлиента_Key": doc.order_key,
+            "СуммаВключаетНДС": True,
+            "ДоговорКонтрагента_Key": doc.contract_key,
+            "ДатаВходящегоДокумента": local(doc.incoming_date),
+            "НомерВходящегоДокумента": f"{doc.number}" if doc.incoming_date else "",
+        }
+    )
     if cfg["services_section"]:  # БП 3.0 keeps services in their own tabular section
         record["Товары"] = rows(doc, [x for x in doc.lines if not x.is_service])
         record["Услуги"] = rows(doc, [x for x in doc.lines if x.is_service])
@@ -149,8 +226,13 @@ def shipment_record(doc: Document, cfg: dict) -> dict:
 
 def return_record(doc: Document, cfg: dict) -> dict:
     record = document_header(doc, RETURNS, cfg)
-    record.update({"ДокументРеализации_Key": doc.sale_key, "ДатаВходящегоДокумента": EMPTY_DATE,
-                   "Товары": rows(doc, doc.lines)})
+    record.update(
+        {
+            "ДокументРеализации_Key": doc.sale_key,
+            "ДатаВходящегоДокумента": EMPTY_DATE,
+            "Товары": rows(doc, doc.lines),
+        }
+    )
     return record
 
 
@@ -163,8 +245,9 @@ def export_store(model: Model, configuration: str) -> dict[str, list[dict]]:
     cfg = CONFIGURATIONS[configuration]
     users = [catalog_header(m.ref_key, m.version, m.deletion_mark, m.code, m.name) for m in model.managers]
     # Price type names stay clean: the pipeline selects the purchase price by this name.
-    price_types = [catalog_header(t.ref_key, t.version, False, t.code, t.name, quirks=False)
-                   for t in model.price_types]
+    price_types = [
+        catalog_header(t.ref_key, t.version, False, t.code, t.name, quirks=False) for t in model.price_types
+    ]
     return {
         COUNTERPARTIES: by_key([counterparty(c, cfg) for c in model.cards]),
         PRODUCTS: by_key([product(p) for p in model.products]),

@@ -35,12 +35,12 @@ _GUID_KEY = re.compile(r"^(?:Ref_Key=)?guid'(?P<guid>[0-9a-fA-F-]{36})'$")
 
 @dataclass
 class _Request:
-    kind: str                   # root | metadata | set | entity | count | outside
-    set_name: str | None        # decoded entity set name (what faults match and requests record)
+    kind: str  # root | metadata | set | entity | count | outside
+    set_name: str | None  # decoded entity set name (what faults match and requests record)
     params: dict[str, str]
-    fmt: str                    # json | nometadata | atom
-    key: str | None = None      # GUID of a single-entity request
-    tail: str | None = None     # a path segment after the set that we do not serve (navigation)
+    fmt: str  # json | nometadata | atom
+    key: str | None = None  # GUID of a single-entity request
+    tail: str | None = None  # a path segment after the set that we do not serve (navigation)
 
 
 def _response_format(params: dict[str, str]) -> str:
@@ -60,7 +60,7 @@ def _parse_request(raw_path: str, prefix: str) -> _Request:
     path, form = unquote(path), _response_format(params)
     if not (path + "/").startswith(prefix):
         return _Request("outside", None, params, form)
-    rest = path[len(prefix):].strip("/")
+    rest = path[len(prefix) :].strip("/")
     if rest == "":
         return _Request("root", None, params, form)
     if rest == "$metadata":
@@ -89,22 +89,22 @@ def _field_checker(records: list[dict]):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"           # keep-alive, as a real publication behind Apache/IIS
-    disable_nagle_algorithm = True          # header and body go as two writes; don't let Nagle stall them
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real publication behind Apache/IIS
+    disable_nagle_algorithm = True  # header and body go as two writes; don't let Nagle stall them
     server_version = "Apache/2.4"
-    timeout = 120                           # idle keep-alive connections are dropped eventually
+    timeout = 120  # idle keep-alive connections are dropped eventually
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         try:
             self.server.sim._serve(self)
-        except OSError:                     # client went away (e.g. after its own read timeout)
+        except OSError:  # client went away (e.g. after its own read timeout)
             self.close_connection = True
 
     def version_string(self) -> str:
         return self.server_version
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass                                # quiet: request lines may carry customer data
+        pass  # quiet: request lines may carry customer data
 
 
 class _Server(ThreadingHTTPServer):
@@ -141,23 +141,29 @@ class _Server(ThreadingHTTPServer):
 
 
 class OneCSimulator:
-    def __init__(self, store: dict[str, list[dict]], username: str | None = "odata",
-                 password: str = "s3cret", publication: str = "trade", host: str = "127.0.0.1",
-                 port: int = 0):
+    def __init__(
+        self,
+        store: dict[str, list[dict]],
+        username: str | None = "odata",
+        password: str = "s3cret",
+        publication: str = "trade",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.store = store
         self.store_lock = threading.Lock()
         self.faults = Faults()
         self.requests: list[tuple[str | None, dict[str, str], int]] = []
         self.publication = publication
         self.base_url: str | None = None
-        self._username, self._password = username, password   # username None = no auth
+        self._username, self._password = username, password  # username None = no auth
         self._address = (host, port)
         self._prefix = f"/{publication}/odata/standard.odata/"
         self._requests_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def __repr__(self) -> str:              # never show the password
+    def __repr__(self) -> str:  # never show the password
         return f"OneCSimulator(base_url={self.base_url!r}, user={self._username!r})"
 
     # ----------------------------------------------------------------------------- lifecycle
@@ -167,8 +173,12 @@ class OneCSimulator:
         self.faults.restart()
         self._server = _Server(self._address, self)
         host, port = self._server.server_address[:2]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"onec-simulator-{port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"onec-simulator-{port}",
+            daemon=True,
+        )
         self._thread.start()
         self.base_url = f"http://{host}:{port}/{quote(self.publication)}/odata/standard.odata/"
         return self.base_url
@@ -196,8 +206,14 @@ class OneCSimulator:
         if request.kind == "outside":
             return self._send(handler, request, 404, fmt.TEXT_TYPE, b"Not Found")
         if not self._authorized(handler.headers.get("Authorization")):
-            return self._send(handler, request, 401, fmt.TEXT_TYPE, b"401 Unauthorized",
-                              {"WWW-Authenticate": 'Basic realm="1C"'})
+            return self._send(
+                handler,
+                request,
+                401,
+                fmt.TEXT_TYPE,
+                b"401 Unauthorized",
+                {"WWW-Authenticate": 'Basic realm="1C"'},
+            )
         fault = self.faults.match(request.set_name)
         if fault is not None and fault.kind in ("429", "503"):
             return self._send_rate_limited(handler, request, fault)
@@ -214,7 +230,7 @@ class OneCSimulator:
             return True
         if not header or header[:6].lower() != "basic ":
             return False
-        try:   # 1C expects UTF-8 credentials (a Cyrillic login in cp1251 gets 401)
+        try:  # 1C expects UTF-8 credentials (a Cyrillic login in cp1251 gets 401)
             user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return False
@@ -281,8 +297,16 @@ class OneCSimulator:
         metadata_url = f"{self.base_url}$metadata#{name}/@Element" if plain else None
         return 200, fmt.JSON_TYPE, fmt.json_entry(metadata_url, fmt.JsonShaper(name, plain)(record, shown))
 
-    def _send(self, handler: _Handler, request: _Request, status: int, content_type: str, body: bytes,
-              headers: dict[str, str] | None = None, cut: bool = False) -> None:
+    def _send(
+        self,
+        handler: _Handler,
+        request: _Request,
+        status: int,
+        content_type: str,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        cut: bool = False,
+    ) -> None:
         # Record before writing, so a test that has just read the response sees its request.
         with self._requests_lock:
             self.requests.append((request.set_name, request.params, status))
@@ -293,7 +317,7 @@ class OneCSimulator:
         for name, value in (headers or {}).items():
             handler.send_header(name, value)
         handler.end_headers()
-        if cut:   # the full Content-Length was promised; deliver half and hang up
+        if cut:  # the full Content-Length was promised; deliver half and hang up
             handler.wfile.write(body[: len(body) // 2])
             handler.close_connection = True
         else:

@@ -15,17 +15,84 @@ from faker import Faker
 
 from sandbox.catalog import ZERO_GUID, Manager, RefKeys, unique_mobile
 
-CITIES = {"Москва": 30, "Санкт-Петербург": 15, "Екатеринбург": 6, "Новосибирск": 6, "Казань": 5,
-          "Нижний Новгород": 4, "Краснодар": 4, "Самара": 3, "Ростов-на-Дону": 3, "Челябинск": 3,
-          "Уфа": 3, "Пермь": 2, "Воронеж": 2, "Красноярск": 2, "Тюмень": 2}
-CITY_CODES = {"Москва": "495", "Санкт-Петербург": "812", "Екатеринбург": "343", "Новосибирск": "383",
-              "Казань": "843", "Нижний Новгород": "831", "Краснодар": "861", "Самара": "846"}
-EMAIL_DOMAINS = {"mail.ru": 30, "yandex.ru": 30, "gmail.com": 15, "bk.ru": 6, "list.ru": 5,
-                 "inbox.ru": 5, "rambler.ru": 4, "ya.ru": 5}
-TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p",
-                     "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
-                    strict=True))
+CITIES = {
+    "Москва": 30,
+    "Санкт-Петербург": 15,
+    "Екатеринбург": 6,
+    "Новосибирск": 6,
+    "Казань": 5,
+    "Нижний Новгород": 4,
+    "Краснодар": 4,
+    "Самара": 3,
+    "Ростов-на-Дону": 3,
+    "Челябинск": 3,
+    "Уфа": 3,
+    "Пермь": 2,
+    "Воронеж": 2,
+    "Красноярск": 2,
+    "Тюмень": 2,
+}
+CITY_CODES = {
+    "Москва": "495",
+    "Санкт-Петербург": "812",
+    "Екатеринбург": "343",
+    "Новосибирск": "383",
+    "Казань": "843",
+    "Нижний Новгород": "831",
+    "Краснодар": "861",
+    "Самара": "846",
+}
+EMAIL_DOMAINS = {
+    "mail.ru": 30,
+    "yandex.ru": 30,
+    "gmail.com": 15,
+    "bk.ru": 6,
+    "list.ru": 5,
+    "inbox.ru": 5,
+    "rambler.ru": 4,
+    "ya.ru": 5,
+}
+TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    )
+)
 PERSON_SHARE_OF_COMPANIES = 0.07
 
 
@@ -80,8 +147,16 @@ def translit(text: str) -> str:
 def spell_phone(phone: str, style: int) -> str:
     """The same 10-digit number as different people type it; all normalize to +7 + phone."""
     a, b, c, d = phone[:3], phone[3:6], phone[6:8], phone[8:]
-    return [f"+7 ({a}) {b}-{c}-{d}", f"8{phone}", f"8 {a} {b} {c} {d}", f"{a}-{b}-{c}-{d}", f"+7{phone}",
-            f"8({a}){b}-{c}-{d}", f"+7 {a} {b} {c} {d}", f"7{phone}"][style]
+    return [
+        f"+7 ({a}) {b}-{c}-{d}",
+        f"8{phone}",
+        f"8 {a} {b} {c} {d}",
+        f"{a}-{b}-{c}-{d}",
+        f"+7{phone}",
+        f"8({a}){b}-{c}-{d}",
+        f"+7 {a} {b} {c} {d}",
+        f"7{phone}",
+    ][style]
 
 
 PHONE_STYLES = 8
@@ -90,8 +165,13 @@ PHONE_STYLES = 8
 def spell_email(email: str, style: int) -> str:
     """Caps and stray spaces as people type them; all normalize (trim, lower) to the same address."""
     user, domain = email.split("@")
-    return [email, email.upper(), f" {user.capitalize()}@{domain.capitalize()}", f"{email} ",
-            f"{user.title()}@{domain.upper()}  "][style]
+    return [
+        email,
+        email.upper(),
+        f" {user.capitalize()}@{domain.capitalize()}",
+        f"{email} ",
+        f"{user.title()}@{domain.upper()}  ",
+    ][style]
 
 
 def _unique_email(rng: random.Random, stem: str, used: set[str], domain: str) -> str:
@@ -105,13 +185,20 @@ def _unique_email(rng: random.Random, stem: str, used: set[str], domain: str) ->
 def _company_name(faker: Faker, rng: random.Random) -> tuple[str, str]:
     raw = faker.company()
     core = raw.split("«", 1)[1].rstrip("»") if "«" in raw else raw
-    form, long_form = rng.choices([("ООО", "Общество с ограниченной ответственностью"),
-                                   ("АО", "Акционерное общество")], weights=[9, 1])[0]
+    form, long_form = rng.choices(
+        [("ООО", "Общество с ограниченной ответственностью"), ("АО", "Акционерное общество")], weights=[9, 1]
+    )[0]
     return f"{form} «{core}»", f"{long_form} «{core}»"
 
 
-def make_person(person_id: str, rng: random.Random, faker: Faker, managers: list[Manager],
-                used_phones: set[str], used_emails: set[str]) -> Person:
+def make_person(
+    person_id: str,
+    rng: random.Random,
+    faker: Faker,
+    managers: list[Manager],
+    used_phones: set[str],
+    used_emails: set[str],
+) -> Person:
     city = weighted(rng, CITIES) if rng.random() < 0.9 else faker.city_name()
     manager = rng.choice(managers).ref_key
     if rng.random() < PERSON_SHARE_OF_COMPANIES:
@@ -121,8 +208,9 @@ def make_person(person_id: str, rng: random.Random, faker: Faker, managers: list
             used_phones.discard(phone)
             phone = _unique_landline(rng, CITY_CODES[city], used_phones)
         slug = translit(name.split("«")[1])[:20] or "firma"
-        email = _unique_email(rng, f"{rng.choice(['info', 'zakaz', 'office', 'snab'])}.{slug}", used_emails,
-                              f"{slug}.ru")
+        email = _unique_email(
+            rng, f"{rng.choice(['info', 'zakaz', 'office', 'snab'])}.{slug}", used_emails, f"{slug}.ru"
+        )
         return Person(person_id, True, name, full_name, city, phone, email, faker.businesses_inn(), manager)
     male = rng.random() < 0.45
     if male:
@@ -132,12 +220,19 @@ def make_person(person_id: str, rng: random.Random, faker: Faker, managers: list
     full_name = f"{last} {first} {middle}"
     email = ""
     if rng.random() < 0.8:
-        stem = rng.choice([f"{translit(last)}.{translit(first)}", f"{translit(first)}{translit(last)[:1]}",
-                           f"{translit(last)}{rng.randint(70, 2005)}", f"{translit(first)}.{translit(last)}"])
+        stem = rng.choice(
+            [
+                f"{translit(last)}.{translit(first)}",
+                f"{translit(first)}{translit(last)[:1]}",
+                f"{translit(last)}{rng.randint(70, 2005)}",
+                f"{translit(first)}.{translit(last)}",
+            ]
+        )
         email = _unique_email(rng, stem, used_emails, weighted(rng, EMAIL_DOMAINS))
     inn = faker.individuals_inn() if rng.random() < 0.05 else ""  # a sole trader gives a 12-digit ИНН
-    return Person(person_id, False, full_name, full_name, city, unique_mobile(rng, used_phones), email, inn,
-                  manager)
+    return Person(
+        person_id, False, full_name, full_name, city, unique_mobile(rng, used_phones), email, inn, manager
+    )
 
 
 def _unique_landline(rng: random.Random, area: str, used: set[str]) -> str:
@@ -163,10 +258,17 @@ def address_contact(person: Person, faker: Faker) -> Contact:
     return Contact("Адрес", view, f"{person.city}, {faker.street_address()}", city=person.city)
 
 
-def primary_card(person: Person, rng: random.Random, faker: Faker, keys: RefKeys, parent_key: str,
-                 with_contacts: bool = True) -> Card:
-    card = Card(keys.new(), person.person_id, person.name, person.full_name, person.inn, person.is_company,
-                parent_key)
+def primary_card(
+    person: Person,
+    rng: random.Random,
+    faker: Faker,
+    keys: RefKeys,
+    parent_key: str,
+    with_contacts: bool = True,
+) -> Card:
+    card = Card(
+        keys.new(), person.person_id, person.name, person.full_name, person.inn, person.is_company, parent_key
+    )
     if with_contacts:
         card.contacts.append(phone_contact(person.phone, rng.randrange(PHONE_STYLES)))
         if person.email:
@@ -182,8 +284,15 @@ def duplicate_card(person: Person, first: Card, rng: random.Random, keys: RefKey
     first_phone = next(c.text for c in first.contacts if c.kind == "Телефон")
     styles = [s for s in range(PHONE_STYLES) if spell_phone(person.phone, s) != first_phone]
     link = rng.choice(["phone", "phone", "email", "both"]) if person.email else "phone"
-    card = Card(keys.new(), person.person_id, _description_variant(person, rng), person.full_name,
-                person.inn if rng.random() < 0.5 else "", person.is_company, first.parent_key)
+    card = Card(
+        keys.new(),
+        person.person_id,
+        _description_variant(person, rng),
+        person.full_name,
+        person.inn if rng.random() < 0.5 else "",
+        person.is_company,
+        first.parent_key,
+    )
     if link in ("phone", "both"):
         card.contacts.append(phone_contact(person.phone, rng.choice(styles), "Мобильный телефон"))
     if link in ("email", "both"):
@@ -196,12 +305,20 @@ def _description_variant(person: Person, rng: random.Random) -> str:
         core = person.name.split("«")[1].rstrip("»")
         return rng.choice([f"{core} ООО", f"ООО {core}", person.name.upper()])
     last, first, middle = person.name.split(" ")
-    return rng.choice([f"{last} {first}", f"{last} {first[0]}.{middle[0]}.", person.name.upper(),
-                       f"{first} {last}"])
+    return rng.choice(
+        [f"{last} {first}", f"{last} {first[0]}.{middle[0]}.", person.name.upper(), f"{first} {last}"]
+    )
 
 
-JUNK_NAMES = ["Тест", "Тестовый контрагент", "test", "Покупатель (не использовать)", "Дубль - удалить",
-              "Ошибка ввода", "ааа"]
+JUNK_NAMES = [
+    "Тест",
+    "Тестовый контрагент",
+    "test",
+    "Покупатель (не использовать)",
+    "Дубль - удалить",
+    "Ошибка ввода",
+    "ааа",
+]
 
 
 def junk_card(rng: random.Random, keys: RefKeys) -> Card:
@@ -213,25 +330,36 @@ def junk_card(rng: random.Random, keys: RefKeys) -> Card:
     return card
 
 
-def make_counterparties(people: list[Person], rng: random.Random, faker: Faker, keys: RefKeys,
-                        managers: list[Manager], used_phones: set[str]) -> list[Card]:
+def make_counterparties(
+    people: list[Person],
+    rng: random.Random,
+    faker: Faker,
+    keys: RefKeys,
+    managers: list[Manager],
+    used_phones: set[str],
+) -> list[Card]:
     """Folders, one card per person, then the mess: duplicates, junk, shared manager/office phones."""
-    folders = [Card(keys.new(), None, name, "", "", False, is_folder=True)
-               for name in ["Покупатели", "Юридические лица", "Интернет-магазин"]]
+    folders = [
+        Card(keys.new(), None, name, "", "", False, is_folder=True)
+        for name in ["Покупатели", "Юридические лица", "Интернет-магазин"]
+    ]
     n = len(people)
     order = rng.sample(people, n)
     # Disjoint roles so each mess stays what it is: a person gets at most one kind of oddity.
     dup_count, deleted_dup_count = max(8, round(0.04 * n)), max(3, round(0.01 * n))
     bare_count = max(3, round(0.04 * n))
     duplicated = order[:dup_count]
-    deleted_dup = order[dup_count:dup_count + deleted_dup_count]
-    bare = set(p.person_id for p in order[dup_count + deleted_dup_count:][:bare_count])
-    singles = order[dup_count + deleted_dup_count + bare_count:]
+    deleted_dup = order[dup_count : dup_count + deleted_dup_count]
+    bare = set(p.person_id for p in order[dup_count + deleted_dup_count :][:bare_count])
+    singles = order[dup_count + deleted_dup_count + bare_count :]
     cards: list[Card] = []
     first_card: dict[str, Card] = {}
     for person in people:
-        parent = folders[1].ref_key if person.is_company else rng.choice(
-            [folders[0].ref_key, folders[2].ref_key, ZERO_GUID])
+        parent = (
+            folders[1].ref_key
+            if person.is_company
+            else rng.choice([folders[0].ref_key, folders[2].ref_key, ZERO_GUID])
+        )
         card = primary_card(person, rng, faker, keys, parent, with_contacts=person.person_id not in bare)
         first_card[person.person_id] = card
         cards.append(card)
@@ -254,8 +382,13 @@ def make_counterparties(people: list[Person], rng: random.Random, faker: Faker, 
     return folders + everything
 
 
-def _type_shared_numbers(singles: list[Person], first_card: dict[str, Card], rng: random.Random,
-                         managers: list[Manager], used_phones: set[str]) -> None:
+def _type_shared_numbers(
+    singles: list[Person],
+    first_card: dict[str, Card],
+    rng: random.Random,
+    managers: list[Manager],
+    used_phones: set[str],
+) -> None:
     """A manager's own mobile typed into many clients' cards, and office switchboards shared by
     colleagues; each lands on 4+ cards, so the matching rule must not treat it as a customer key."""
     n = len(first_card)

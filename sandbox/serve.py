@@ -36,7 +36,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _apply_nightly_changes(company, sim: OneCSimulator) -> None:
     company.apply_nightly_changes()
     fresh = company.onec_store()
-    with sim.store_lock:   # swap the whole store at once: a reader sees the old night or the new one
+    with sim.store_lock:  # swap the whole store at once: a reader sees the old night or the new one
         sim.store.clear()
         sim.store.update(fresh)
     total = sum(len(v) for v in fresh.values())
@@ -49,17 +49,27 @@ def main(argv: list[str] | None = None) -> int:
     from sandbox.company import generate_company
 
     company = generate_company(scale=args.scale, seed=args.seed, configuration=args.configuration)
-    sim = OneCSimulator(company.onec_store(), username=args.user, password=args.password,
-                        publication=args.publication, host=args.host, port=args.port)
+    sim = OneCSimulator(
+        company.onec_store(),
+        username=args.user,
+        password=args.password,
+        publication=args.publication,
+        host=args.host,
+        port=args.port,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if hasattr(signal, "SIGUSR1"):
-        signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(
-            target=_apply_nightly_changes, args=(company, sim), daemon=True).start())
+        signal.signal(
+            signal.SIGUSR1,
+            lambda *_: threading.Thread(
+                target=_apply_nightly_changes, args=(company, sim), daemon=True
+            ).start(),
+        )
     print(sim.start(), flush=True)
     try:
-        while not stop.wait(0.5):   # a timed wait keeps the main thread responsive to signals
+        while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
             pass
     finally:
         sim.stop()

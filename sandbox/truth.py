@@ -60,10 +60,23 @@ def per_unit(kopecks: int, customers: int) -> float:
     return float((Decimal(kopecks) / customers / 100).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-MONTH_FIELDS = ("sales_count", "sales_amount", "returns_count", "returns_amount", "cost",
-                "repeat_sales_count", "repeat_sales_amount", "new_customers", "new_customers_amount",
-                "returning_customers", "returning_customers_amount", "regular_customers",
-                "regular_customers_amount", "lost_customers", "lost_customers_revenue")
+MONTH_FIELDS = (
+    "sales_count",
+    "sales_amount",
+    "returns_count",
+    "returns_amount",
+    "cost",
+    "repeat_sales_count",
+    "repeat_sales_amount",
+    "new_customers",
+    "new_customers_amount",
+    "returning_customers",
+    "returning_customers_amount",
+    "regular_customers",
+    "regular_customers_amount",
+    "lost_customers",
+    "lost_customers_revenue",
+)
 
 
 def regular_months(days: list[date], min_sales: int, window_days: int) -> set[int]:
@@ -81,9 +94,16 @@ def regular_months(days: list[date], min_sales: int, window_days: int) -> set[in
     return months
 
 
-def compute_truth(facts, customers: int, as_of_date: date, *, lost_after_days: int = 180,
-                  regular_window_days: int = 365, regular_min_sales: int = 2,
-                  timezone: str = TIMEZONE) -> dict:
+def compute_truth(
+    facts,
+    customers: int,
+    as_of_date: date,
+    *,
+    lost_after_days: int = 180,
+    regular_window_days: int = 365,
+    regular_min_sales: int = 2,
+    timezone: str = TIMEZONE,
+) -> dict:
     """CONTRACTS §5/§6 numbers. `customers` counts every customer, buyers or not (prospects)."""
     as_of_month = month_index(as_of_date)
     sales: dict[str, list[Fact]] = defaultdict(list)
@@ -137,9 +157,21 @@ def compute_truth(facts, customers: int, as_of_date: date, *, lost_after_days: i
             if customer in first_month:
                 cohort_revenue[first_month[customer], m - first_month[customer]] -= ret.amount
     status["prospect"] = customers - len(sales)
-    return _assemble(month, cohort_size, cohort_active, cohort_revenue, status, customers, len(sales),
-                     as_of_date, as_of_month, lost_after_days, regular_window_days, regular_min_sales,
-                     timezone)
+    return _assemble(
+        month,
+        cohort_size,
+        cohort_active,
+        cohort_revenue,
+        status,
+        customers,
+        len(sales),
+        as_of_date,
+        as_of_month,
+        lost_after_days,
+        regular_window_days,
+        regular_min_sales,
+        timezone,
+    )
 
 
 def _status(days: list[date], as_of: date, lost_after: int, window: int, min_sales: int) -> str:
@@ -154,21 +186,50 @@ def _status(days: list[date], as_of: date, lost_after: int, window: int, min_sal
 
 def _monthly_row(index: int, row: dict) -> dict:
     revenue = row["sales_amount"] - row["returns_amount"]
-    return {"month": month_label(index), "sales_count": row["sales_count"], "sales_amount": rub(row["sales_amount"]),
-            "returns_count": row["returns_count"], "returns_amount": rub(row["returns_amount"]),
-            "revenue": rub(revenue), "cost": rub(row["cost"]), "gross_profit": rub(revenue - row["cost"]),
-            "repeat_sales_count": row["repeat_sales_count"],
-            "repeat_sales_amount": rub(row["repeat_sales_amount"]),
-            "repeat_share_count": ratio(row["repeat_sales_count"], row["sales_count"]),
-            "repeat_share_amount": ratio(row["repeat_sales_amount"], row["sales_amount"]),
-            **{key: row[key] for key in ("new_customers", "returning_customers", "regular_customers",
-                                         "lost_customers")},
-            **{key: rub(row[key]) for key in ("new_customers_amount", "returning_customers_amount",
-                                              "regular_customers_amount", "lost_customers_revenue")}}
+    return {
+        "month": month_label(index),
+        "sales_count": row["sales_count"],
+        "sales_amount": rub(row["sales_amount"]),
+        "returns_count": row["returns_count"],
+        "returns_amount": rub(row["returns_amount"]),
+        "revenue": rub(revenue),
+        "cost": rub(row["cost"]),
+        "gross_profit": rub(revenue - row["cost"]),
+        "repeat_sales_count": row["repeat_sales_count"],
+        "repeat_sales_amount": rub(row["repeat_sales_amount"]),
+        "repeat_share_count": ratio(row["repeat_sales_count"], row["sales_count"]),
+        "repeat_share_amount": ratio(row["repeat_sales_amount"], row["sales_amount"]),
+        **{
+            key: row[key]
+            for key in ("new_customers", "returning_customers", "regular_customers", "lost_customers")
+        },
+        **{
+            key: rub(row[key])
+            for key in (
+                "new_customers_amount",
+                "returning_customers_amount",
+                "regular_customers_amount",
+                "lost_customers_revenue",
+            )
+        },
+    }
 
 
-def _assemble(month, cohort_size, cohort_active, cohort_revenue, status, customers, buyers, as_of_date,
-              as_of_month, lost_after_days, window, min_sales, timezone) -> dict:
+def _assemble(
+    month,
+    cohort_size,
+    cohort_active,
+    cohort_revenue,
+    status,
+    customers,
+    buyers,
+    as_of_date,
+    as_of_month,
+    lost_after_days,
+    window,
+    min_sales,
+    timezone,
+) -> dict:
     first = min(cohort_size, default=None)
     monthly = [_monthly_row(m, month[m]) for m in range(first, as_of_month + 1)] if first is not None else []
     cohorts = []
@@ -177,21 +238,42 @@ def _assemble(month, cohort_size, cohort_active, cohort_revenue, status, custome
         for k in range(as_of_month - start + 1):
             cumulative += cohort_revenue.get((start, k), 0)
             active = cohort_active.get((start, k), 0)
-            cohorts.append({"cohort_month": month_label(start), "month_number": k, "cohort_size": size,
-                            "active_customers": active, "retention": ratio(active, size),
-                            "revenue": rub(cohort_revenue.get((start, k), 0)),
-                            "cumulative_revenue_per_customer": per_unit(cumulative, size)})
-    totals = {key: sum(row[key] for row in month.values())
-              for key in ("sales_count", "sales_amount", "returns_count", "returns_amount", "cost")}
+            cohorts.append(
+                {
+                    "cohort_month": month_label(start),
+                    "month_number": k,
+                    "cohort_size": size,
+                    "active_customers": active,
+                    "retention": ratio(active, size),
+                    "revenue": rub(cohort_revenue.get((start, k), 0)),
+                    "cumulative_revenue_per_customer": per_unit(cumulative, size),
+                }
+            )
+    totals = {
+        key: sum(row[key] for row in month.values())
+        for key in ("sales_count", "sales_amount", "returns_count", "returns_amount", "cost")
+    }
     revenue = totals["sales_amount"] - totals["returns_amount"]
-    return {"as_of_date": as_of_date.isoformat(), "timezone": timezone, "lost_after_days": lost_after_days,
-            "regular_window_days": window, "regular_min_sales": min_sales,
-            "customers": customers, "buyers": buyers, "revenue_total": rub(revenue),
-            "sales_total": totals["sales_count"], "sales_amount_total": rub(totals["sales_amount"]),
-            "returns_total": totals["returns_count"], "returns_amount_total": rub(totals["returns_amount"]),
-            "cost_total": rub(totals["cost"]), "gross_profit_total": rub(revenue - totals["cost"]),
-            "average_check": per_unit(revenue, totals["sales_count"]) if totals["sales_count"] else None,
-            "portfolio": status, "monthly": monthly, "cohorts": cohorts}
+    return {
+        "as_of_date": as_of_date.isoformat(),
+        "timezone": timezone,
+        "lost_after_days": lost_after_days,
+        "regular_window_days": window,
+        "regular_min_sales": min_sales,
+        "customers": customers,
+        "buyers": buyers,
+        "revenue_total": rub(revenue),
+        "sales_total": totals["sales_count"],
+        "sales_amount_total": rub(totals["sales_amount"]),
+        "returns_total": totals["returns_count"],
+        "returns_amount_total": rub(totals["returns_amount"]),
+        "cost_total": rub(totals["cost"]),
+        "gross_profit_total": rub(revenue - totals["cost"]),
+        "average_check": per_unit(revenue, totals["sales_count"]) if totals["sales_count"] else None,
+        "portfolio": status,
+        "monthly": monthly,
+        "cohorts": cohorts,
+    }
 
 
 def facts_from_model(model) -> list[Fact]:
@@ -212,5 +294,7 @@ def facts_from_model(model) -> list[Fact]:
 
 
 def truth_from_model(model) -> dict:
-    live_people = {c.person_id for c in model.cards if c.person_id and not c.deletion_mark and not c.is_folder}
+    live_people = {
+        c.person_id for c in model.cards if c.person_id and not c.deletion_mark and not c.is_folder
+    }
     return compute_truth(facts_from_model(model), len(live_people), model.as_of_date)

@@ -56,7 +56,9 @@ def compare_with_truth(serving_file: Path, truth: dict) -> list[str]:
         customers, buyers = con.execute(
             "select count(*), count(*) filter (where sales_count > 0) from marts.customer_portfolio"
         ).fetchone()
-        monthly = _rows(con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.repeat_sales")
+        monthly = _rows(
+            con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.repeat_sales"
+        )
         cohorts = _rows(
             con,
             "select strftime(cohort_month, '%Y-%m') as cohort_month, * exclude (cohort_month) "

@@ -46,7 +46,9 @@ def test_first_run_marts_equal_the_truth(nightly, first_run):
 
     with duckdb.connect(str(pipeline.serving_file), read_only=True) as con:
         customers = con.execute("select count(*) from marts.customer_portfolio").fetchone()[0]
-        counterparties = con.execute("select sum(counterparty_count) from marts.customer_portfolio").fetchone()[0]
+        counterparties = con.execute(
+            "select sum(counterparty_count) from marts.customer_portfolio"
+        ).fetchone()[0]
         revenue = con.execute("select sum(revenue) from marts.repeat_sales").fetchone()[0]
     assert customers == truth["customers"]
     assert counterparties > customers, "the sandbox has people with two cards: they must have been merged"

@@ -38,11 +38,15 @@ def test_run_survives_rate_limits_server_errors_and_a_timeout_per_stream(company
     assert compare_with_truth(pipeline.serving_file, company.truth()) == []
 
 
-def test_a_crash_between_two_pages_then_a_new_run_ends_with_the_same_marts(company, pipeline_factory, tmp_path):
+def test_a_crash_between_two_pages_then_a_new_run_ends_with_the_same_marts(
+    company, pipeline_factory, tmp_path
+):
     pipeline = pipeline_factory(company.onec_store())
     # The 3rd page request of shipments blocks; the process is killed while pages 1-2 are landed.
     pipeline.simulator.faults.add(entity_set=SHIPMENTS, kind="hold", nth=3, times=1)
-    process = pipeline.run_cli(["run", "--as-of", company.as_of_date.isoformat()], prefect_home=tmp_path / "ph")
+    process = pipeline.run_cli(
+        ["run", "--as-of", company.as_of_date.isoformat()], prefect_home=tmp_path / "ph"
+    )
     deadline = time.monotonic() + 120
     while not _held_request_arrived(pipeline) and time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
@@ -142,14 +146,31 @@ def test_a_bi_reader_holding_the_serving_file_does_not_break_the_nightly_run(com
 
 def _new_counterparty() -> dict:
     return {
-        "Ref_Key": "ffffffff-0000-4000-8000-00000000bead", "DataVersion": "AAAAAQAAAAA=", "DeletionMark": False,
-        "Code": "НФ-99999  ", "Description": "Новикова Анна Сергеевна", "НаименованиеПолное": "Новикова Анна Сергеевна",
-        "ИНН": "", "ЮрФизЛицо": "ФизЛицо", "Parent_Key": "00000000-0000-0000-0000-000000000000", "IsFolder": False,
-        "Predefined": False, "PredefinedDataName": "",
-        "КонтактнаяИнформация": [{"Ref_Key": "ffffffff-0000-4000-8000-00000000bead", "LineNumber": "1",
-                                  "Тип": "Телефон", "Вид": "Мобильный", "Представление": "+7 (999) 000-11-22",
-                                  "НомерТелефона": "+7 (999) 000-11-22", "АдресЭП": "", "Город": ""}],
-    }  # fmt: skip
+        "Ref_Key": "ffffffff-0000-4000-8000-00000000bead",
+        "DataVersion": "AAAAAQAAAAA=",
+        "DeletionMark": False,
+        "Code": "НФ-99999  ",
+        "Description": "Новикова Анна Сергеевна",
+        "НаименованиеПолное": "Новикова Анна Сергеевна",
+        "ИНН": "",
+        "ЮрФизЛицо": "ФизЛицо",
+        "Parent_Key": "00000000-0000-0000-0000-000000000000",
+        "IsFolder": False,
+        "Predefined": False,
+        "PredefinedDataName": "",
+        "КонтактнаяИнформация": [
+            {
+                "Ref_Key": "ffffffff-0000-4000-8000-00000000bead",
+                "LineNumber": "1",
+                "Тип": "Телефон",
+                "Вид": "Мобильный",
+                "Представление": "+7 (999) 000-11-22",
+                "НомерТелефона": "+7 (999) 000-11-22",
+                "АдресЭП": "",
+                "Город": "",
+            }
+        ],
+    }
 
 
 def test_an_error_level_quality_failure_stops_publish_and_says_why(company, pipeline_factory):
@@ -157,7 +178,9 @@ def test_an_error_level_quality_failure_stops_publish_and_says_why(company, pipe
     assert pipeline.run(company.as_of_date.isoformat())[0]
     published_before = (pipeline.home / "serving" / "current").resolve()
     store = company.onec_store()
-    future = dict(store[SHIPMENTS][0], Ref_Key="eeeeeeee-0000-4000-8000-000000000001", Date="2099-01-01T10:00:00")
+    future = dict(
+        store[SHIPMENTS][0], Ref_Key="eeeeeeee-0000-4000-8000-000000000001", Date="2099-01-01T10:00:00"
+    )
     store[SHIPMENTS].append(future)
     pipeline.replace_store(store)
     ok, summary = pipeline.run(company.as_of_date.isoformat())

@@ -58,8 +58,16 @@ def catalog(key: str, description: str, *, marked: bool = False, **fields) -> di
 
 
 def contact(owner: str, n: int, kind: str, value: str, city: str | None = None) -> dict:
-    row = {"Ref_Key": owner, "LineNumber": str(n), "Тип": kind, "Вид": "", "Представление": value,
-           "НомерТелефона": "", "АдресЭП": "", "Город": city or ""}
+    row = {
+        "Ref_Key": owner,
+        "LineNumber": str(n),
+        "Тип": kind,
+        "Вид": "",
+        "Представление": value,
+        "НомерТелефона": "",
+        "АдресЭП": "",
+        "Город": city or "",
+    }
     if kind == "Телефон":
         row["НомерТелефона"] = value
     elif kind == "АдресЭлектроннойПочты":
@@ -67,34 +75,71 @@ def contact(owner: str, n: int, kind: str, value: str, city: str | None = None) 
     return row
 
 
-def person(key: str, name: str, contacts: list[tuple], *, bp: bool = False, legal: bool = False,
-           marked: bool = False) -> dict:
+def person(
+    key: str, name: str, contacts: list[tuple], *, bp: bool = False, legal: bool = False, marked: bool = False
+) -> dict:
     if bp:
         form = {"ЮридическоеФизическоеЛицо": "ЮридическоеЛицо" if legal else "ФизическоеЛицо"}
     else:
         form = {"ЮрФизЛицо": "ЮрЛицо" if legal else "ФизЛицо"}
     return catalog(
-        key, name, marked=marked, НаименованиеПолное=name, ИНН="", Parent_Key=C[15], IsFolder=False,
-        Predefined=False, PredefinedDataName="", **form,
+        key,
+        name,
+        marked=marked,
+        НаименованиеПолное=name,
+        ИНН="",
+        Parent_Key=C[15],
+        IsFolder=False,
+        Predefined=False,
+        PredefinedDataName="",
+        **form,
         КонтактнаяИнформация=[contact(key, i, *c) for i, c in enumerate(contacts, start=1)],
     )
 
 
 def line(owner: str, n: int, product: str, qty: float, price: float) -> dict:
     amount = round(qty * price, 2)
-    return {"Ref_Key": owner, "LineNumber": str(n), "Номенклатура_Key": product,
-            "Номенклатура@navigationLinkUrl": f"Document({owner})/Номенклатура",
-            "Количество": qty, "Цена": price, "Сумма": amount, "СтавкаНДС": "НДС20",
-            "СуммаНДС": round(amount * 20 / 120, 2)}
+    return {
+        "Ref_Key": owner,
+        "LineNumber": str(n),
+        "Номенклатура_Key": product,
+        "Номенклатура@navigationLinkUrl": f"Document({owner})/Номенклатура",
+        "Количество": qty,
+        "Цена": price,
+        "Сумма": amount,
+        "СтавкаНДС": "НДС20",
+        "СуммаНДС": round(amount * 20 / 120, 2),
+    }
 
 
-def document(key: str, number: str, date: str, counterparty: str, goods: list, *, services=None,
-             posted=True, marked=False, manager=U1, bp=False, **extra) -> dict:
+def document(
+    key: str,
+    number: str,
+    date: str,
+    counterparty: str,
+    goods: list,
+    *,
+    services=None,
+    posted=True,
+    marked=False,
+    manager=U1,
+    bp=False,
+    **extra,
+) -> dict:
     rows = [line(key, i, *g) for i, g in enumerate(goods, start=1)]
-    record = {"Ref_Key": key, "DataVersion": "AAAAAgAAAAA=", "DeletionMark": marked,
-              "Number": f"{number}  ", "Date": date, "Posted": posted, "Контрагент_Key": counterparty,
-              "Контрагент@navigationLinkUrl": f"Document(guid'{key}')/Контрагент",
-              ("Ответственный_Key" if bp else "Менеджер_Key"): manager, "Товары": rows, **extra}
+    record = {
+        "Ref_Key": key,
+        "DataVersion": "AAAAAgAAAAA=",
+        "DeletionMark": marked,
+        "Number": f"{number}  ",
+        "Date": date,
+        "Posted": posted,
+        "Контрагент_Key": counterparty,
+        "Контрагент@navigationLinkUrl": f"Document(guid'{key}')/Контрагент",
+        ("Ответственный_Key" if bp else "Менеджер_Key"): manager,
+        "Товары": rows,
+        **extra,
+    }
     total = sum(r["Сумма"] for r in rows)
     if services is not None:
         record["Услуги"] = [line(key, i, *s) for i, s in enumerate(services, start=1)]
@@ -104,9 +149,18 @@ def document(key: str, number: str, date: str, counterparty: str, goods: list, *
 
 
 def shipment(n: int, date: str, counterparty: str, goods: list, order: str = ZERO, **kw) -> dict:
-    return document(ref("d", n), f"0000-{n:06d}", date, counterparty, goods, ЗаказКлиента_Key=order,
-                    СуммаВключаетНДС=True, ДоговорКонтрагента_Key=ZERO,
-                    ДатаВходящегоДокумента=EMPTY_DATE, **kw)
+    return document(
+        ref("d", n),
+        f"0000-{n:06d}",
+        date,
+        counterparty,
+        goods,
+        ЗаказКлиента_Key=order,
+        СуммаВключаетНДС=True,
+        ДоговорКонтрагента_Key=ZERO,
+        ДатаВходящегоДокумента=EMPTY_DATE,
+        **kw,
+    )
 
 
 def price(period: str, product: str, price_type: str, value: float) -> dict:
@@ -114,9 +168,15 @@ def price(period: str, product: str, price_type: str, value: float) -> dict:
 
 
 def counterparties() -> list:
-    anna_old = person(C[1], "Анна Иванова", [("Телефон", "+7 (912) 345-67-89"),
-                                            ("АдресЭлектроннойПочты", "Anna.Ivanova@Mail.ru "),
-                                            ("Адрес", "г. Екатеринбург, ул. Ленина, 1", "Екатеринбург")])
+    anna_old = person(
+        C[1],
+        "Анна Иванова",
+        [
+            ("Телефон", "+7 (912) 345-67-89"),
+            ("АдресЭлектроннойПочты", "Anna.Ivanova@Mail.ru "),
+            ("Адрес", "г. Екатеринбург, ул. Ленина, 1", "Екатеринбург"),
+        ],
+    )
     dmitry_old = person(C[5], "Петров", [("Телефон", "8 495 111 22 33")])
     return [
         catalog(C[15], "Покупатели", IsFolder=True, Parent_Key=ZERO, КонтактнаяИнформация=[]),
@@ -124,29 +184,63 @@ def counterparties() -> list:
         person(C[2], "Иванова А.", [("Телефон", "89123456789"), ("Телефон", MANAGER_PHONE)]),
         person(C[13], "Анна (сайт)", [("Телефон", "912 345 67 89")]),
         person(C[11], "Анна дубль", [("Телефон", "+79123456789")], marked=True),
-        person(C[3], "Борис Смирнов", [("АдресЭлектроннойПочты", "  BORIS@example.COM"),
-                                       ("Телефон", "+7 912 000-00-01"),
-                                       ("Адрес", "Казань, ул. Баумана, 5", "Казань")], bp=True),
-        person(C[8], "ИП Смирнов Б.А.", [("АдресЭлектроннойПочты", "boris@example.com"),
-                                         ("Телефон", "+7 (903) 111-22-33")], bp=True, legal=True),
+        person(
+            C[3],
+            "Борис Смирнов",
+            [
+                ("АдресЭлектроннойПочты", "  BORIS@example.COM"),
+                ("Телефон", "+7 912 000-00-01"),
+                ("Адрес", "Казань, ул. Баумана, 5", "Казань"),
+            ],
+            bp=True,
+        ),
+        person(
+            C[8],
+            "ИП Смирнов Б.А.",
+            [("АдресЭлектроннойПочты", "boris@example.com"), ("Телефон", "+7 (903) 111-22-33")],
+            bp=True,
+            legal=True,
+        ),
         person(C[14], "Борис (доставка)", [("Телефон", "8-903-111-22-33")]),
         person(C[12], "Борис старый", [("АдресЭлектроннойПочты", "boris@example.com")]),
-        person(C[4], "Вера Кузнецова", [("Телефон", "+7 (495) 111-22-33"), ("Телефон", MANAGER_PHONE),
-                                        ("Адрес", "Москва, Тверская, 7", "Москва")]),
+        person(
+            C[4],
+            "Вера Кузнецова",
+            [
+                ("Телефон", "+7 (495) 111-22-33"),
+                ("Телефон", MANAGER_PHONE),
+                ("Адрес", "Москва, Тверская, 7", "Москва"),
+            ],
+        ),
         dmitry_old,
-        person(C[5], "Дмитрий Петров", [("Телефон", "+7 (916) 222-33-44"), ("Телефон", MANAGER_PHONE),
-                                        ("АдресЭлектроннойПочты", "d.petrov@example.com")]),
-        person(C[6], "Елена Соколова", [("Телефон", MANAGER_PHONE),
-                                        ("АдресЭлектроннойПочты", "elena@example.com")]),
-        person(C[7], "ООО Ромашка", [("Телефон", MANAGER_PHONE), ("Телефон", "+7 (343) 200-00-00 доб. 15")],
-               legal=True),
+        person(
+            C[5],
+            "Дмитрий Петров",
+            [
+                ("Телефон", "+7 (916) 222-33-44"),
+                ("Телефон", MANAGER_PHONE),
+                ("АдресЭлектроннойПочты", "d.petrov@example.com"),
+            ],
+        ),
+        person(
+            C[6],
+            "Елена Соколова",
+            [("Телефон", MANAGER_PHONE), ("АдресЭлектроннойПочты", "elena@example.com")],
+        ),
+        person(
+            C[7],
+            "ООО Ромашка",
+            [("Телефон", MANAGER_PHONE), ("Телефон", "+7 (343) 200-00-00 доб. 15")],
+            legal=True,
+        ),
     ]
 
 
 def products() -> list:
     def item(key, name, parent, kind="Товар", folder=False):
-        return catalog(key, name, Артикул="", Parent_Key=parent, IsFolder=folder,
-                       ТипНоменклатуры="" if folder else kind)
+        return catalog(
+            key, name, Артикул="", Parent_Key=parent, IsFolder=folder, ТипНоменклатуры="" if folder else kind
+        )
 
     return [
         item(G_COFFEE, "Кофе", ZERO, folder=True),
@@ -175,8 +269,15 @@ def prices() -> list:
 
 def shipments() -> list:
     return [
-        shipment(1, "2024-01-15T10:00:00", C[1], [(P1, 2, 600)], services=[(S1, 1, 200)], bp=True,
-                 order=ref("f", 1)),
+        shipment(
+            1,
+            "2024-01-15T10:00:00",
+            C[1],
+            [(P1, 2, 600)],
+            services=[(S1, 1, 200)],
+            bp=True,
+            order=ref("f", 1),
+        ),
         shipment(2, "2024-03-10T12:00:00", C[2], [(P2, 3, 200)]),
         shipment(3, "2024-04-05T09:00:00", C[1], [(P1, 1, 650)]),
         shipment(4, "2024-02-01T00:30:00", C[3], [(P3, 1, 900)], bp=True, manager=U2),
@@ -195,19 +296,45 @@ def shipments() -> list:
 
 def returns() -> list:
     return [
-        document(ref("e", 1), "0000-000001", "2024-04-20T15:00:00", C[2], [(P1, 1, 650)],
-                 ДокументРеализации_Key=ref("d", 3)),
-        document(ref("e", 2), "0000-000002", "2024-05-10T10:00:00", C[3], [(P3, 1, 900)], posted=False,
-                 ДокументРеализации_Key=ref("d", 4)),
+        document(
+            ref("e", 1),
+            "0000-000001",
+            "2024-04-20T15:00:00",
+            C[2],
+            [(P1, 1, 650)],
+            ДокументРеализации_Key=ref("d", 3),
+        ),
+        document(
+            ref("e", 2),
+            "0000-000002",
+            "2024-05-10T10:00:00",
+            C[3],
+            [(P3, 1, 900)],
+            posted=False,
+            ДокументРеализации_Key=ref("d", 4),
+        ),
     ]
 
 
 def customer_orders() -> list:
     return [
-        document(ref("f", 1), "0000-000001", "2024-01-14T18:00:00", C[1], [(P1, 2, 600)],
-                 НомерПоДаннымКлиента="site-1001"),
-        document(ref("f", 2), "0000-000002", "2024-02-02T18:00:00", C[6], [(P2, 1, 200)], posted=False,
-                 НомерПоДаннымКлиента=""),
+        document(
+            ref("f", 1),
+            "0000-000001",
+            "2024-01-14T18:00:00",
+            C[1],
+            [(P1, 2, 600)],
+            НомерПоДаннымКлиента="site-1001",
+        ),
+        document(
+            ref("f", 2),
+            "0000-000002",
+            "2024-02-02T18:00:00",
+            C[6],
+            [(P2, 1, 200)],
+            posted=False,
+            НомерПоДаннымКлиента="",
+        ),
     ]
 
 
@@ -246,8 +373,18 @@ def land_fixture(path: Path) -> None:
         for record in make():  # later entries with the same key are newer versions
             seq += 1
             text = json.dumps(record, ensure_ascii=False)
-            rows.append((record_id(stream, record), record.get("Date"), text,
-                         hashlib.md5(text.encode()).hexdigest(), False, "run-1", extracted, seq))
+            rows.append(
+                (
+                    record_id(stream, record),
+                    record.get("Date"),
+                    text,
+                    hashlib.md5(text.encode()).hexdigest(),
+                    False,
+                    "run-1",
+                    extracted,
+                    seq,
+                )
+            )
         for key in TOMBSTONES.get(stream, []):
             seq += 1
             rows.append((key, None, None, "deleted", True, "run-2", extracted, seq))
@@ -266,15 +403,22 @@ def warehouse(tmp_path_factory, monkeypatch_module):
     db_path = tmp / "warehouse.duckdb"
     land_fixture(db_path)
     monkeypatch_module.setenv(PROFILE_PATH_VARIABLE, str(db_path))
-    result = dbtRunner().invoke([
-        "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(tmp / "target"),
-        "--log-path", str(tmp / "logs"),
-        "--vars", json.dumps({"as_of_date": AS_OF.isoformat(), "timezone": "Europe/Moscow"}),
-        "--quiet",
-    ])
+    result = dbtRunner().invoke(
+        [
+            "build",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+            "--vars",
+            json.dumps({"as_of_date": AS_OF.isoformat(), "timezone": "Europe/Moscow"}),
+            "--quiet",
+        ]
+    )
     failures = [
         f"{r.node.name}: {r.status} {r.message}"
         for r in (result.result or [])
@@ -320,13 +464,17 @@ def test_staging_keeps_latest_live_versions(warehouse):
     assert sh4["shipment_date"] == dt.date(2024, 2, 1)
     assert sh4["shipped_at"] == dt.datetime(2024, 1, 31, 21, 30), "Moscow 00:30 is 21:30 UTC the day before"
 
-    names = {r["counterparty_id"]: r for r in rows(warehouse, "select * from transform.stg_onec__counterparties")}
+    names = {
+        r["counterparty_id"]: r for r in rows(warehouse, "select * from transform.stg_onec__counterparties")
+    }
     assert C[11] not in names and C[12] not in names
     assert names[C[5]]["counterparty_name"] == "Дмитрий Петров"
     assert names[C[8]]["legal_form"] == "legal_entity" and names[C[3]]["legal_form"] == "individual"
     assert names[C[15]]["is_folder"] is True
 
-    lines = rows(warehouse, f"select * from transform.stg_onec__shipment_lines where shipment_id = '{ref('d', 1)}'")
+    lines = rows(
+        warehouse, f"select * from transform.stg_onec__shipment_lines where shipment_id = '{ref('d', 1)}'"
+    )
     assert {(r["section"], r["amount"]) for r in lines} == {("goods", D(1200)), ("services", D(200))}
 
     prices_p2 = rows(warehouse, f"select price from transform.stg_onec__prices where product_id = '{P2}'")
@@ -348,13 +496,22 @@ def test_contacts_are_normalized(warehouse):
 
 # ---- identity --------------------------------------------------------------------------------------
 def test_identity_resolution(warehouse):
-    resolved = dict(warehouse.execute(
-        "select counterparty_id, customer_id from transform.int_counterparties_resolved"
-    ).fetchall())
+    resolved = dict(
+        warehouse.execute(
+            "select counterparty_id, customer_id from transform.int_counterparties_resolved"
+        ).fetchall()
+    )
     assert resolved == {
-        C[1]: C[1], C[2]: C[1], C[13]: C[1],  # phone spelled three ways
-        C[3]: C[3], C[8]: C[3], C[14]: C[3],  # email with caps, then phone: transitive
-        C[4]: C[4], C[5]: C[5], C[6]: C[6], C[7]: C[7],  # manager's phone on 5 cards links nobody
+        C[1]: C[1],
+        C[2]: C[1],
+        C[13]: C[1],  # phone spelled three ways
+        C[3]: C[3],
+        C[8]: C[3],
+        C[14]: C[3],  # email with caps, then phone: transitive
+        C[4]: C[4],
+        C[5]: C[5],
+        C[6]: C[6],
+        C[7]: C[7],  # manager's phone on 5 cards links nobody
     }
 
 
@@ -372,10 +529,23 @@ EXPECTED_MONTHLY = {
     dt.date(2024, 5, 1): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0),
     dt.date(2024, 6, 1): (2, 450, 0, 450, 200, 1, 200, 1, 250, 1, 200, 2, 200, 1, 600),
 }
-MONTHLY_COLUMNS = ("sales_count", "sales_amount", "returns_amount", "revenue", "cost", "repeat_sales_count",
-                   "repeat_sales_amount", "new_customers", "new_customers_amount", "returning_customers",
-                   "returning_customers_amount", "regular_customers", "regular_customers_amount",
-                   "lost_customers", "lost_customers_revenue")
+MONTHLY_COLUMNS = (
+    "sales_count",
+    "sales_amount",
+    "returns_amount",
+    "revenue",
+    "cost",
+    "repeat_sales_count",
+    "repeat_sales_amount",
+    "new_customers",
+    "new_customers_amount",
+    "returning_customers",
+    "returning_customers_amount",
+    "regular_customers",
+    "regular_customers_amount",
+    "lost_customers",
+    "lost_customers_revenue",
+)
 
 
 def test_repeat_sales_by_month(warehouse):
@@ -427,8 +597,20 @@ def test_customer_cohorts(warehouse):
 EXPECTED_PORTFOLIO = {
     # customer_id: status, counterparty_count, sales_count, sales, returns, revenue, gross_profit,
     #              first_sale_date, last_sale_date, average_check, avg_days_between_sales, top group
-    C[1]: ("regular", 3, 3, 2650, 650, 2000, 1150, dt.date(2024, 1, 15), dt.date(2024, 4, 5), 666.67, 40.5,
-           "Кофе"),
+    C[1]: (
+        "regular",
+        3,
+        3,
+        2650,
+        650,
+        2000,
+        1150,
+        dt.date(2024, 1, 15),
+        dt.date(2024, 4, 5),
+        666.67,
+        40.5,
+        "Кофе",
+    ),
     C[3]: ("regular", 3, 3, 1500, 0, 1500, 700, dt.date(2024, 2, 1), dt.date(2024, 6, 30), 500, 75.0, "Кофе"),
     C[4]: ("lost", 1, 1, 600, 0, 600, 600, dt.date(2023, 12, 20), dt.date(2023, 12, 20), 600, None, "Кофе"),
     C[5]: ("new", 1, 1, 250, 0, 250, 150, dt.date(2024, 6, 10), dt.date(2024, 6, 10), 250, None, "Чай"),
@@ -443,9 +625,15 @@ def test_customer_portfolio(warehouse):
     for customer_id, expected in EXPECTED_PORTFOLIO.items():
         (status, cp_count, count, sales, returns_, revenue, profit, first, last, check, gap, group) = expected
         row = got[customer_id]
-        assert (row["status"], row["counterparty_count"], row["sales_count"]) == (status, cp_count, count), customer_id
+        assert (row["status"], row["counterparty_count"], row["sales_count"]) == (status, cp_count, count), (
+            customer_id
+        )
         assert (row["sales_amount"], row["returns_amount"], row["revenue"], row["gross_profit"]) == (
-            D(sales), D(returns_), D(revenue), D(profit)), customer_id
+            D(sales),
+            D(returns_),
+            D(revenue),
+            D(profit),
+        ), customer_id
         assert (row["first_sale_date"], row["last_sale_date"]) == (first, last), customer_id
         assert row["average_check"] == (None if check is None else D(check)), customer_id
         assert row["avg_days_between_sales"] == (None if gap is None else pytest.approx(gap)), customer_id
@@ -453,10 +641,19 @@ def test_customer_portfolio(warehouse):
 
     anna, boris = got[C[1]], got[C[3]]
     assert (anna["name"], anna["phone"], anna["email"], anna["city"]) == (
-        "Анна Иванова", "+79123456789", "anna.ivanova@mail.ru", "Екатеринбург")
+        "Анна Иванова",
+        "+79123456789",
+        "anna.ivanova@mail.ru",
+        "Екатеринбург",
+    )
     assert anna["product_groups"] == "Кофе, Чай, Услуги"
     assert (boris["name"], boris["phone"], boris["email"], boris["city"], boris["legal_form"]) == (
-        "ИП Смирнов Б.А.", "+79031112233", "boris@example.com", "Казань", "legal_entity")
+        "ИП Смирнов Б.А.",
+        "+79031112233",
+        "boris@example.com",
+        "Казань",
+        "legal_entity",
+    )
     assert boris["last_manager_name"] == "Сидоров Иван"
     assert got[C[6]]["phone"] is None, "the manager's number is not the customer's phone"
     assert got[C[4]]["days_since_last_sale"] == 193
@@ -465,7 +662,9 @@ def test_customer_portfolio(warehouse):
 def test_sales_documents(warehouse):
     docs = {r["document_id"]: r for r in rows(warehouse, "select * from transform.int_sales")}
     assert set(docs) == {ref("d", n) for n in (1, 2, 3, 4, 5, 6, 7, 11, 12, 13)} | {ref("e", 1)}
-    assert docs[ref("e", 1)]["amount"] == D(-650) and docs[ref("e", 1)]["cost"] == D(-400), "cost at return date"
+    assert docs[ref("e", 1)]["amount"] == D(-650) and docs[ref("e", 1)]["cost"] == D(-400), (
+        "cost at return date"
+    )
     assert docs[ref("e", 1)]["customer_id"] == C[1] and docs[ref("e", 1)]["sale_ordinal"] is None
     assert docs[ref("d", 1)]["cost"] == D(600), "price of 12:00 is later than the 10:00 sale"
     assert docs[ref("d", 6)]["cost"] == D(0), "no purchase price yet"

@@ -29,30 +29,48 @@ def landing(con, run_id: str = "r1") -> Landing:
 
 
 def test_a_page_lands_with_its_cursor_and_unchanged_records_are_not_landed_twice(con):
-    first = landing(con).land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 10), doc("b", "2024-01-02T10:00:00", 20)],
-                                   "2024-01-02T10:00:00", version_field="DataVersion")  # fmt: skip
+    first = landing(con).land_page(
+        DOCS,
+        [doc("a", "2024-01-01T10:00:00", 10), doc("b", "2024-01-02T10:00:00", 20)],
+        "2024-01-02T10:00:00",
+        version_field="DataVersion",
+    )
     assert (first.read, first.landed, first.rejected) == (2, 2, 0)
     again = landing(con, "r2")
-    second = again.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 10), doc("b", "2024-01-02T10:00:00", 25, "v2")],
-                             "2024-01-02T10:00:00", version_field="DataVersion")  # fmt: skip
+    second = again.land_page(
+        DOCS,
+        [doc("a", "2024-01-01T10:00:00", 10), doc("b", "2024-01-02T10:00:00", 25, "v2")],
+        "2024-01-02T10:00:00",
+        version_field="DataVersion",
+    )
     assert (second.read, second.landed) == (2, 1)
-    rows = con.execute("select _id, _batch_id, _data->>'СуммаДокумента' from raw_onec.shipments order by _id, _loaded_seq").fetchall()
+    rows = con.execute(
+        "select _id, _batch_id, _data->>'СуммаДокумента' from raw_onec.shipments order by _id, _loaded_seq"
+    ).fetchall()
     assert rows == [("a", "r1", "10"), ("b", "r1", "20"), ("b", "r2", "25")]
     assert again.cursor("shipments") == "2024-01-02T10:00:00"
 
 
 def test_a_key_repeated_within_a_page_lands_once_as_its_last_version(con):
-    result = landing(con).land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1), doc("a", "2024-01-01T10:00:00", 2)], None)
+    result = landing(con).land_page(
+        DOCS, [doc("a", "2024-01-01T10:00:00", 1), doc("a", "2024-01-01T10:00:00", 2)], None
+    )
     assert result.landed == 1
     assert con.execute("select _data->>'СуммаДокумента' from raw_onec.shipments").fetchall() == [("2",)]
 
 
 def test_records_without_a_key_or_not_objects_are_rejected_with_reason_and_raw_text(con):
-    records = [doc("a", "2024-01-01T10:00:00", 1), {"Date": "2024-01-01T00:00:00", "Описание": "без ключа"},
-               doc("00000000-0000-0000-0000-000000000000", "2024-01-01T10:00:00", 3), ["not", "an", "object"]]  # fmt: skip
+    records = [
+        doc("a", "2024-01-01T10:00:00", 1),
+        {"Date": "2024-01-01T00:00:00", "Описание": "без ключа"},
+        doc("00000000-0000-0000-0000-000000000000", "2024-01-01T10:00:00", 3),
+        ["not", "an", "object"],
+    ]
     result = landing(con).land_page(DOCS, records, None)
     assert (result.read, result.landed, result.rejected) == (4, 1, 3)
-    rejects = con.execute("select record_no, reason, raw_text from meta.rejects order by record_no").fetchall()
+    rejects = con.execute(
+        "select record_no, reason, raw_text from meta.rejects order by record_no"
+    ).fetchall()
     assert [r[0] for r in rejects] == [2, 3, 4]
     assert rejects[0][1] == "no key: Ref_Key missing or empty" and "без ключа" in rejects[0][2]
     assert rejects[2][1] == "not a JSON object"
@@ -74,8 +92,16 @@ def test_a_failing_page_leaves_neither_rows_nor_cursor(con, monkeypatch):
 
 def test_a_version_scan_finds_changed_and_vanished_keys_and_tombstones_land_once(con):
     first = landing(con)
-    first.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1), doc("b", "2024-01-01T11:00:00", 2),
-                           doc("c", "2024-01-01T12:00:00", 3)], None, version_field="DataVersion")  # fmt: skip
+    first.land_page(
+        DOCS,
+        [
+            doc("a", "2024-01-01T10:00:00", 1),
+            doc("b", "2024-01-01T11:00:00", 2),
+            doc("c", "2024-01-01T12:00:00", 3),
+        ],
+        None,
+        version_field="DataVersion",
+    )
     scan = landing(con, "r2")
     scan.note_versions("shipments", [("a", "v1"), ("b", "v9"), ("d", "v1")])
     assert scan.changed_keys("shipments") == ["b", "d"]

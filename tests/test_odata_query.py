@@ -17,9 +17,18 @@ S1, S2, S3, S4, S5 = (
 
 
 def _doc(ref, date, customer, amount, posted=True, deleted=False, comment="", line_count="1"):
-    return {"Ref_Key": ref, "DataVersion": "AAAACgAAAAA=", "DeletionMark": deleted, "Number": "0000-000001",
-            "Date": date, "Posted": posted, "Контрагент_Key": customer, "СуммаДокумента": amount,
-            "Комментарий": comment, "КоличествоСтрок": line_count}
+    return {
+        "Ref_Key": ref,
+        "DataVersion": "AAAACgAAAAA=",
+        "DeletionMark": deleted,
+        "Number": "0000-000001",
+        "Date": date,
+        "Posted": posted,
+        "Контрагент_Key": customer,
+        "СуммаДокумента": amount,
+        "Комментарий": comment,
+        "КоличествоСтрок": line_count,
+    }
 
 
 SHIPMENTS = [
@@ -51,28 +60,31 @@ def error_of(**params):
     return caught.value
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Date ge datetime'2024-01-01T00:00:00' and Date lt datetime'2024-02-01T00:00:00'", {S1, S2}),
-    ("Date lt datetime'2024-02-01T00:00:00'", {S1, S2, S5}),
-    ("Date le datetime'2024-02-01T00:00:00' and Date gt datetime'2024-01-10T10:00:00'", {S3}),
-    ("Date ge datetime'2024-02-01T00:00'", {S3, S4}),                 # seconds may be omitted
-    ("datetime'2024-02-01T00:00:00' le Date", {S3, S4}),              # literal on the left
-    (f"Контрагент_Key eq guid'{C1.upper()}'", {S1, S4}),              # GUIDs compare case-insensitively
-    (f"Контрагент_Key ne guid'{C1}'", {S2, S3, S5}),
-    ("Posted eq true and DeletionMark eq false", {S1, S2, S5}),
-    ("Posted and not DeletionMark", {S1, S2, S5}),                   # bare Boolean fields
-    ("not (Posted eq true)", {S3}),
-    # `and` binds tighter than `or`
-    (f"Posted eq false or Контрагент_Key eq guid'{C3}' and СуммаДокумента gt 1000", {S3}),
-    (f"(Posted eq false or Контрагент_Key eq guid'{C3}') and СуммаДокумента gt 100", {S5}),
-    ("СуммаДокумента ge 100", {S1, S2, S5}),
-    ("СуммаДокумента eq 100.0", {S1}),
-    ("КоличествоСтрок gt 2", {S2}),                                  # Int64 strings compare as numbers
-    ("Комментарий eq 'ООО ''Ромашка'''", {S1}),                      # '' escapes a quote
-    ("substringof('Ромашка', Комментарий)", {S1}),
-    ("Комментарий eq null", set()),
-    ("Комментарий ne null", {S1, S2, S3, S4, S5}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Date ge datetime'2024-01-01T00:00:00' and Date lt datetime'2024-02-01T00:00:00'", {S1, S2}),
+        ("Date lt datetime'2024-02-01T00:00:00'", {S1, S2, S5}),
+        ("Date le datetime'2024-02-01T00:00:00' and Date gt datetime'2024-01-10T10:00:00'", {S3}),
+        ("Date ge datetime'2024-02-01T00:00'", {S3, S4}),  # seconds may be omitted
+        ("datetime'2024-02-01T00:00:00' le Date", {S3, S4}),  # literal on the left
+        (f"Контрагент_Key eq guid'{C1.upper()}'", {S1, S4}),  # GUIDs compare case-insensitively
+        (f"Контрагент_Key ne guid'{C1}'", {S2, S3, S5}),
+        ("Posted eq true and DeletionMark eq false", {S1, S2, S5}),
+        ("Posted and not DeletionMark", {S1, S2, S5}),  # bare Boolean fields
+        ("not (Posted eq true)", {S3}),
+        # `and` binds tighter than `or`
+        (f"Posted eq false or Контрагент_Key eq guid'{C3}' and СуммаДокумента gt 1000", {S3}),
+        (f"(Posted eq false or Контрагент_Key eq guid'{C3}') and СуммаДокумента gt 100", {S5}),
+        ("СуммаДокумента ge 100", {S1, S2, S5}),
+        ("СуммаДокумента eq 100.0", {S1}),
+        ("КоличествоСтрок gt 2", {S2}),  # Int64 strings compare as numbers
+        ("Комментарий eq 'ООО ''Ромашка'''", {S1}),  # '' escapes a quote
+        ("substringof('Ромашка', Комментарий)", {S1}),
+        ("Комментарий eq null", set()),
+        ("Комментарий ne null", {S1, S2, S3, S4, S5}),
+    ],
+)
 def test_filter_semantics(text, expected):
     assert refs(text) == expected
 
@@ -88,22 +100,25 @@ def test_mixed_or_chain_falls_back_to_plain_evaluation():
     assert refs(f"Ref_Key eq guid'{S1}' or СуммаДокумента eq 300") == {S1, S5}
 
 
-@pytest.mark.parametrize("text", [
-    "Date ge 2024-01-01T00:00:00",                 # v4 bare datetime literal
-    f"Контрагент_Key eq {C1}",                     # v4 bare GUID starting with a letter
-    f"Ref_Key eq {S1}",                            # … and with a digit
-    "Date ge datetime'2024-13-01T00:00:00'",       # impossible date
-    "Date ge datetimeoffset'2024-01-01T00:00:00Z'",
-    "Ref_Key eq guid'not-a-guid'",
-    "Комментарий eq 'unterminated",
-    "Date ge",
-    "(Posted eq true",
-    "Posted eq true Posted",
-    "СуммаДокумента gt 1 and",
-    "frobnicate(Комментарий)",
-    "СуммаДокумента gt 1 and 2",                     # a number is not a condition
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date ge 2024-01-01T00:00:00",  # v4 bare datetime literal
+        f"Контрагент_Key eq {C1}",  # v4 bare GUID starting with a letter
+        f"Ref_Key eq {S1}",  # … and with a digit
+        "Date ge datetime'2024-13-01T00:00:00'",  # impossible date
+        "Date ge datetimeoffset'2024-01-01T00:00:00Z'",
+        "Ref_Key eq guid'not-a-guid'",
+        "Комментарий eq 'unterminated",
+        "Date ge",
+        "(Posted eq true",
+        "Posted eq true Posted",
+        "СуммаДокумента gt 1 and",
+        "frobnicate(Комментарий)",
+        "СуммаДокумента gt 1 and 2",  # a number is not a condition
+        "",
+    ],
+)
 def test_parse_errors_are_code_14(text):
     assert error_of(filter=text).code == "14"
 
@@ -143,15 +158,18 @@ def test_sorting_tolerates_missing_values_and_mixed_types():
     assert [r.get("k") for r in execute(query, records)[0]] == [None, None, 3, "a", "b"]
 
 
-@pytest.mark.parametrize(("params", "code"), [
-    ({"orderby": "Date up"}, "14"),
-    ({"orderby": "Нет asc"}, "6"),
-    ({"select": "Ref_Key,Нет"}, "6"),
-    ({"select": "Ref_Key,"}, "14"),
-    ({"top": "-1"}, "14"),
-    ({"skip": "abc"}, "14"),
-    ({"inlinecount": "sometimes"}, "14"),
-])
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"orderby": "Date up"}, "14"),
+        ({"orderby": "Нет asc"}, "6"),
+        ({"select": "Ref_Key,Нет"}, "6"),
+        ({"select": "Ref_Key,"}, "14"),
+        ({"top": "-1"}, "14"),
+        ({"skip": "abc"}, "14"),
+        ({"inlinecount": "sometimes"}, "14"),
+    ],
+)
 def test_bad_options(params, code):
     assert error_of(**params).code == code
 

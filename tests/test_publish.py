@@ -10,7 +10,9 @@ from warehouse.publish import publish
 def build_warehouse(path, revenue: int) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists marts")
-        con.execute(f"create or replace table marts.repeat_sales as select 'm' as month, {revenue} as revenue")
+        con.execute(
+            f"create or replace table marts.repeat_sales as select 'm' as month, {revenue} as revenue"
+        )
         con.execute("create or replace table marts.customer_portfolio as select range as id from range(3)")
 
 

@@ -66,9 +66,8 @@ class Landing:
     def open_stream(self, stream: str) -> None:
         """Create the raw table if needed and an empty per-run 'seen keys' table for reconciliation."""
         self.con.execute(raw_table_ddl(self.schema, stream))
-        self.con.execute(
-            f"create or replace temp table seen_{identifier(stream)} (_id varchar primary key, _version varchar)"
-        )
+        seen = f"seen_{identifier(stream)}"
+        self.con.execute(f"create or replace temp table {seen} (_id varchar primary key, _version varchar)")
 
     def cursor(self, stream: str) -> str | None:
         row = self.con.execute(
@@ -150,9 +149,7 @@ class Landing:
             )
         finally:
             con.unregister("incoming_page")
-        con.execute(
-            f"insert or ignore into seen_{identifier(stream)} select _id, _version from page_rows"
-        )
+        con.execute(f"insert or ignore into seen_{identifier(stream)} select _id, _version from page_rows")
         landed = con.execute(
             f"""insert into {table}
                 select p._id, p._cursor, p._data, p._hash, false, ?, ?, nextval('meta.load_seq')

@@ -21,6 +21,7 @@ class StreamRun:
     pages: int = 0
     status: str = "running"
     error: str | None = None
+    land_seconds: float = 0.0  # time spent writing to DuckDB; the rest of the stream's time is the source
 
     def add(self, read: int, landed: int, rejected: int) -> None:
         self.records_read += read
