@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 
@@ -62,8 +63,9 @@ def run_demo(*, scale: float, seed: int, home: str, nights: int = 1) -> int:
         return 1
     print("marts equal the sandbox truth (customers, monthly revenue, sales, repeat share, "
           "new/returning/lost, cohorts)")  # fmt: skip
+    python = Path(sys.executable)
     print(f"done in {time.perf_counter() - started:.0f} s. Query the marts read-only from any DuckDB client:")
-    print(f'  duckdb -readonly {serving} "from marts.repeat_sales order by month desc limit 6"')
-    print(f"  python -c \"import duckdb; print(duckdb.connect('{serving}', read_only=True)"
-          f".sql('from marts.customer_portfolio limit 5'))\"")  # fmt: skip
+    print(f"  {python} -c \"import duckdb; print(duckdb.connect('{serving}', read_only=True)"
+          f".sql('from marts.repeat_sales order by month desc limit 6'))\"")  # fmt: skip
+    print(f'  duckdb -readonly {serving} "from marts.customer_portfolio limit 5"   # with the DuckDB CLI')
     return 0

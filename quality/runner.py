@@ -53,8 +53,9 @@ def _gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # 3-4 s to import: only when the quality step runs
 
-    # GX logs "Created temporary directory … for ephemeral docs site" at INFO on every run: noise.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX logs "Created temporary directory … for ephemeral docs site" at INFO on every run, from a
+    # module logger it pins to INFO itself: noise in the nightly log.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

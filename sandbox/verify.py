@@ -12,15 +12,20 @@ from pathlib import Path
 import duckdb
 
 MONTHLY_FIELDS = (
-    "sales_count", "sales_amount", "returns_amount", "revenue", "repeat_sales_count", "repeat_sales_amount",
+    "sales_count", "sales_amount", "returns_count", "returns_amount", "revenue", "cost", "gross_profit",
+    "repeat_sales_count", "repeat_sales_amount", "repeat_share_count", "repeat_share_amount",
     "new_customers", "returning_customers", "regular_customers", "lost_customers",
+    "new_customers_amount", "returning_customers_amount", "regular_customers_amount", "lost_customers_revenue",
 )  # fmt: skip
-COHORT_FIELDS = ("cohort_size", "active_customers", "revenue")
+COHORT_FIELDS = ("cohort_size", "active_customers", "retention", "revenue", "cumulative_revenue_per_customer")
+RATIO_FIELDS = {"repeat_share_count", "repeat_share_amount", "retention"}  # the truth rounds them to 6 places
 
 
-def _same(a, b) -> bool:
+def _same(a, b, field: str = "") -> bool:
     if a is None or b is None:
         return a is None and b is None
+    if field in RATIO_FIELDS:
+        return abs(float(a) - float(b)) < 5.1e-7
     if isinstance(a, (float, Decimal)) or isinstance(b, (float, Decimal)):
         return Decimal(str(a)).quantize(Decimal("0.01")) == Decimal(str(b)).quantize(Decimal("0.01"))
     return a == b
@@ -44,7 +49,7 @@ def _compare_keyed(label, truth_rows, mart_rows, key, fields) -> list[str]:
             problems.append(f"{label} {k}: missing in the mart")
             continue
         for field in fields:
-            if field in expected and not _same(actual.get(field), expected[field]):
+            if field in expected and not _same(actual.get(field), expected[field], field):
                 problems.append(f"{label} {k} {field}: mart {actual.get(field)} != truth {expected[field]}")
     extra = sorted(set(mart_by_key) - truth_keys)
     problems += [f"{label} {k}: in the mart but not in the truth" for k in extra]
@@ -64,7 +69,10 @@ def compare_with_truth(serving_file: Path, truth: dict) -> list[str]:
             "select strftime(cohort_month, '%Y-%m') as cohort_month, * exclude (cohort_month) "
             "from marts.customer_cohorts",
         )
+        statuses = dict(con.execute("select status, count(*) from marts.customer_portfolio group by all").fetchall())
     problems = []
+    if statuses != truth["portfolio"]:
+        problems.append(f"customers by status: mart {statuses} != truth {truth['portfolio']}")
     if customers != truth["customers"]:
         problems.append(f"unique customers: mart {customers} != truth {truth['customers']}")
     if buyers != truth["buyers"]:

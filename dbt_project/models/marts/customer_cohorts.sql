@@ -82,10 +82,8 @@ final as (
         cast(
             sum(revenue) over (partition by cohort_month order by month_number) as decimal(18, 2)
         ) as cumulative_revenue,
-        cast(
-            sum(revenue) over (partition by cohort_month order by month_number) / cohort_size
-            as decimal(18, 2)
-        ) as cumulative_revenue_per_customer
+        {{ money_per('sum(revenue) over (partition by cohort_month order by month_number)', 'cohort_size') }}
+            as cumulative_revenue_per_customer
     from joined
 )
 

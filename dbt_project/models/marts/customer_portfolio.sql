@@ -113,7 +113,7 @@ final as (
         cast(revenue as decimal(18, 2)) as revenue,
         cast(cost as decimal(18, 2)) as cost,
         cast(revenue - cost as decimal(18, 2)) as gross_profit,
-        cast(case when sales_count > 0 then revenue / sales_count end as decimal(18, 2)) as average_check,
+        {{ money_per('revenue', 'sales_count') }} as average_check,
         cast(
             case
                 when sales_count > 1

@@ -59,6 +59,7 @@ monthly_documents as (
         document_month as month,
         count(*) filter (where document_type = 'sale') as sales_count,
         sum(amount) filter (where document_type = 'sale') as sales_amount,
+        count(*) filter (where document_type = 'return') as returns_count,
         -sum(amount) filter (where document_type = 'return') as returns_amount,
         sum(amount) as revenue,
         sum(cost) as cost,
@@ -132,13 +133,13 @@ final as (
         months.month,
         cast(coalesce(monthly_documents.sales_count, 0) as integer) as sales_count,
         cast(coalesce(monthly_documents.sales_amount, 0) as decimal(18, 2)) as sales_amount,
+        cast(coalesce(monthly_documents.returns_count, 0) as integer) as returns_count,
         cast(coalesce(monthly_documents.returns_amount, 0) as decimal(18, 2)) as returns_amount,
         cast(coalesce(monthly_documents.revenue, 0) as decimal(18, 2)) as revenue,
         cast(coalesce(monthly_documents.cost, 0) as decimal(18, 2)) as cost,
         cast(coalesce(monthly_documents.revenue - monthly_documents.cost, 0) as decimal(18, 2))
             as gross_profit,
-        cast(monthly_documents.revenue / nullif(monthly_documents.sales_count, 0) as decimal(18, 2))
-            as average_check,
+        {{ money_per('monthly_documents.revenue', 'monthly_documents.sales_count') }} as average_check,
         cast(coalesce(monthly_buyers.buyers, 0) as integer) as buyers,
         cast(coalesce(monthly_documents.repeat_sales_count, 0) as integer) as repeat_sales_count,
         cast(coalesce(monthly_documents.repeat_sales_amount, 0) as decimal(18, 2)) as repeat_sales_amount,
