@@ -15,7 +15,8 @@ MONTHLY_FIELDS = (
     "sales_count", "sales_amount", "returns_count", "returns_amount", "revenue", "cost", "gross_profit",
     "repeat_sales_count", "repeat_sales_amount", "repeat_share_count", "repeat_share_amount",
     "new_customers", "returning_customers", "regular_customers", "lost_customers",
-    "new_customers_amount", "returning_customers_amount", "regular_customers_amount", "lost_customers_revenue",
+    "new_customers_amount", "returning_customers_amount", "regular_customers_amount",
+    "lost_customers_revenue",
 )  # fmt: skip
 COHORT_FIELDS = ("cohort_size", "active_customers", "retention", "revenue", "cumulative_revenue_per_customer")
 RATIO_FIELDS = {"repeat_share_count", "repeat_share_amount", "retention"}  # the truth rounds them to 6 places
@@ -69,7 +70,9 @@ def compare_with_truth(serving_file: Path, truth: dict) -> list[str]:
             "select strftime(cohort_month, '%Y-%m') as cohort_month, * exclude (cohort_month) "
             "from marts.customer_cohorts",
         )
-        statuses = dict(con.execute("select status, count(*) from marts.customer_portfolio group by all").fetchall())
+        statuses = dict(
+            con.execute("select status, count(*) from marts.customer_portfolio group by all").fetchall()
+        )
     problems = []
     if statuses != truth["portfolio"]:
         problems.append(f"customers by status: mart {statuses} != truth {truth['portfolio']}")
