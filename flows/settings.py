@@ -48,6 +48,35 @@ class OneCSettings:
 
 
 @dataclass(frozen=True)
+class AmoCrmSettings:
+    url: str
+    client_id: str
+    client_secret: Secret = field(repr=False)
+    refresh_token: Secret = field(repr=False)  # first run only; then the rotated one in home/secrets
+    long_lived_token: Secret = field(repr=False)  # instead of OAuth, for a private integration
+    redirect_uri: str = ""
+    overlap_seconds: int = 3600
+    start_date: str = "2000-01-01"
+
+
+@dataclass(frozen=True)
+class WebsiteSettings:
+    url: str
+    key: str
+    secret: Secret = field(repr=False)
+    start_date: str = "2000-01-01"
+
+
+@dataclass(frozen=True)
+class MetricaSettings:
+    url: str
+    counter: str
+    token: Secret = field(repr=False)
+    start_date: str = "2023-01-01"
+    revisit_days: int = 3
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     warehouse: Path
@@ -59,6 +88,9 @@ class Settings:
     http_timeout: float = 60.0
     http_max_retries: int = 6
     onec: OneCSettings | None = None
+    amocrm: AmoCrmSettings | None = None
+    website: WebsiteSettings | None = None
+    metrica: MetricaSettings | None = None
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -95,6 +127,47 @@ def _onec_from_env() -> OneCSettings | None:
     )
 
 
+def _amocrm_from_env() -> AmoCrmSettings | None:
+    url = _env("SALESPIPE_AMOCRM_URL")
+    if not url:
+        return None
+    return AmoCrmSettings(
+        url=url,
+        client_id=_env("SALESPIPE_AMOCRM_CLIENT_ID", "") or "",
+        client_secret=_secret("SALESPIPE_AMOCRM_CLIENT_SECRET"),
+        refresh_token=_secret("SALESPIPE_AMOCRM_REFRESH_TOKEN"),
+        long_lived_token=_secret("SALESPIPE_AMOCRM_TOKEN"),
+        redirect_uri=_env("SALESPIPE_AMOCRM_REDIRECT_URI", "") or "",
+        overlap_seconds=int(_env("SALESPIPE_AMOCRM_OVERLAP_SECONDS", "3600")),
+        start_date=_env("SALESPIPE_AMOCRM_START_DATE", "2000-01-01"),
+    )
+
+
+def _website_from_env() -> WebsiteSettings | None:
+    url = _env("SALESPIPE_WEBSITE_URL")
+    if not url:
+        return None
+    return WebsiteSettings(
+        url=url,
+        key=_env("SALESPIPE_WEBSITE_KEY", "") or "",
+        secret=_secret("SALESPIPE_WEBSITE_SECRET"),
+        start_date=_env("SALESPIPE_WEBSITE_START_DATE", "2000-01-01"),
+    )
+
+
+def _metrica_from_env() -> MetricaSettings | None:
+    counter = _env("SALESPIPE_METRICA_COUNTER")
+    if not counter:
+        return None
+    return MetricaSettings(
+        url=_env("SALESPIPE_METRICA_URL", "https://api-metrika.yandex.net"),
+        counter=counter,
+        token=_secret("SALESPIPE_METRICA_TOKEN"),
+        start_date=_env("SALESPIPE_METRICA_START_DATE", "2023-01-01"),
+        revisit_days=int(_env("SALESPIPE_METRICA_REVISIT_DAYS", "3")),
+    )
+
+
 def load_settings(env_file: str | os.PathLike | None = ".env") -> Settings:
     if env_file and Path(env_file).exists():
         load_dotenv(env_file, override=False)
@@ -111,4 +184,7 @@ def load_settings(env_file: str | os.PathLike | None = ".env") -> Settings:
         http_timeout=float(_env("SALESPIPE_HTTP_TIMEOUT", "60")),
         http_max_retries=int(_env("SALESPIPE_HTTP_MAX_RETRIES", "6")),
         onec=_onec_from_env(),
+        amocrm=_amocrm_from_env(),
+        website=_website_from_env(),
+        metrica=_metrica_from_env(),
     )
