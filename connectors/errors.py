@@ -1,13 +1,16 @@
 """Typed source errors and the redaction that keeps secrets out of them.
 
-Every failure a connector raises is a `SourceError` whose `str()` is one line naming source, stream
-and URL, e.g. `1C stream=shipments GET http://host/trade/odata/standard.odata/Document_… : 401
+Every failure a connector raises is a `SourceError` whose `str()` is one line naming source, stream,
+method and URL, e.g. `1C stream=shipments GET http://host/trade/odata/standard.odata/Document_… : 401
 Unauthorized — check …`. These lines end up in run reports and logs, so the URL is printed decoded,
 without userinfo, with secret-looking query values masked, and the message never carries credentials.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 # Query parameter (and header) names whose values must never be printed.
@@ -30,8 +33,9 @@ class SourceError(Exception):
         *,
         retry_after: float | None = None,
         transient: bool | None = None,
+        method: str = "GET",
     ):
-        self.source, self.stream, self.status = source, stream, status
+        self.source, self.stream, self.status, self.method = source, stream, status, method
         self.url = redact_url(url)
         self.message = one_line(message)
         self.retry_after = retry_after  # seconds the server asked us to wait, if it said
@@ -39,10 +43,10 @@ class SourceError(Exception):
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        return f"{self.source} stream={self.stream} GET {self.url} : {self.message}"
+        return f"{self.source} stream={self.stream} {self.method} {self.url} : {self.message}"
 
     def __reduce__(self):  # keep the error picklable (orchestrators ship exceptions between processes)
-        state = {"retry_after": self.retry_after, "transient": self.transient}
+        state = {"retry_after": self.retry_after, "transient": self.transient, "method": self.method}
         return (
             _rebuild_error,
             (type(self), self.source, self.stream, self.url, self.message, self.status, state),
@@ -59,6 +63,15 @@ class AuthError(SourceError):
 
 class RateLimited(SourceError):
     transient_by_default = True
+
+
+class IpBanned(RateLimited):
+    """The source blocked our IP for exceeding its rate limit (amoCRM: 403 with an nginx HTML page).
+
+    Not a credentials problem, and not retried: every request during a ban may extend it.
+    """
+
+    transient_by_default = False
 
 
 class ServerError(SourceError):
@@ -107,3 +120,49 @@ def redact_text(text: str, secrets: tuple[str, ...]) -> str:
 def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- reading an error response
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. None if absent/invalid."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+        return seconds if seconds >= 0 else None
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def server_error_text(response) -> str:
+    """The server's own explanation: OData v3 `odata.error`, v4 `error`, problem+json, else the text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return one_line(response.text, limit=200) or "(empty body)"
+    if isinstance(body, dict):
+        error = body.get("odata.error") or body.get("error")
+        if isinstance(error, dict):
+            message = error.get("message")
+            message = message.get("value") if isinstance(message, dict) else message
+            code = error.get("code")
+            return f"{message} (code {code})" if code not in (None, "") else str(message)
+        problem = [str(body[field]) for field in ("title", "detail") if body.get(field)]
+        if problem:
+            return " — ".join(problem)
+    return one_line(response.text, limit=200)
+
+
+def standard_reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"

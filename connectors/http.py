@@ -5,6 +5,10 @@ connections dropped mid-body. The client retries those, gives up on the rest at 
 stays wrong), and raises one error type per cause whose `str()` is a single line naming source, stream
 and URL — with userinfo, secret-looking query values and credentials replaced by `***`, because these
 lines end up in run reports and logs.
+
+A source with its own quirks plugs in `classify_error` (e.g. amoCRM's 403 HTML page is an IP ban, not
+bad credentials); `get_json` returns None for a 204 (amoCRM's "nothing found"); `post_json` is for
+token endpoints and is only retried when the server said it did not process the request.
 """
 
 from __future__ import annotations
@@ -16,9 +20,6 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -29,13 +30,17 @@ from connectors.errors import (
     MASK,
     AuthError,
     BadResponse,
+    IpBanned,
     RateLimited,
     ServerError,
     SourceError,
     Timeout,
     looks_secret,
     one_line,
+    parse_retry_after,
     redact_text,
+    server_error_text,
+    standard_reason,
 )
 
 # The errors are part of this module's API (callers catch connectors.http.SourceError).
@@ -43,17 +48,27 @@ __all__ = [
     "AuthError",
     "BadResponse",
     "HttpClient",
+    "IpBanned",
     "RateLimited",
     "ServerError",
     "SourceError",
     "Timeout",
     "Utf8BasicAuth",
+    "parse_retry_after",
+    "server_error_text",
 ]
 
 log = logging.getLogger("salespipe.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
+# A non-idempotent request (a token refresh) is retried only on these: the server says it did nothing.
+# After a timeout or a cut body the server may have acted (and revoked the old refresh token).
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+NO_CONTENT = 204
+
+# (response, "401 Unauthorized") → (error class, one-line message), or None for the default mapping.
+ErrorClassifier = Callable[[requests.Response, str], tuple[type[SourceError], str] | None]
 # Transport failures worth naming in a message; the raw exception text carries the URL, so it is not used.
 _TRANSPORT_PHRASES = re.compile(
     r"\[Errno -?\d+\] [^'\")\]]+|Connection reset by peer|Remote end closed connection without response"
@@ -112,10 +127,12 @@ class HttpClient:
         rate_limit_per_s: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         auth_hint: str = "check the user and password",
+        classify_error: ErrorClassifier | None = None,
     ):
         self.source, self.timeout, self.max_retries = source, timeout, max_retries
         self.backoff_base, self.backoff_max, self.max_retry_after = backoff_base, backoff_max, max_retry_after
         self.auth_hint = auth_hint
+        self.classify_error = classify_error
         self._sleep = sleep
         # Seeded per source: jitter still spreads retries, yet a test run repeats exactly.
         self._jitter = random.Random(f"salespipe.http:{source}")
@@ -126,17 +143,40 @@ class HttpClient:
         self.session.auth = auth
         self.session.headers.update({"Accept": "application/json", "User-Agent": "salespipe"})
         self.session.headers.update(headers or {})
-        self._secrets = _collect_secrets(auth, headers or {})
+        self._extra_secrets: set[str] = set()
 
     def get(self, url: str, params: Mapping[str, Any] | None = None, *, stream: str) -> requests.Response:
         """A successful (< 400) response, after retries; raises a SourceError subclass otherwise."""
-        return self._request_with_retries(url, params, stream, parse_json=False)[1]
+        return self._request_with_retries("GET", url, params, stream, parse_json=False)[1]
 
     def get_json(
         self, url: str, params: Mapping[str, Any] | None = None, *, stream: str
     ) -> tuple[Any, requests.Response]:
-        """The parsed JSON body and its response; a body cut short is retried like a 503."""
-        return self._request_with_retries(url, params, stream, parse_json=True)
+        """The parsed JSON body and its response; a body cut short is retried like a 503.
+
+        A 204 gives (None, response): "no content" is an answer (amoCRM: nothing matched), not an error.
+        """
+        return self._request_with_retries("GET", url, params, stream, parse_json=True)
+
+    def post_json(
+        self, url: str, body: Mapping[str, Any], *, stream: str, send_auth: bool = False
+    ) -> tuple[Any, requests.Response]:
+        """POST a JSON body, parse the JSON answer. Retried only on 429/503 (see NOT_PROCESSED_STATUSES).
+
+        `send_auth=False` keeps the session's credentials (a Bearer token) off e.g. a token endpoint.
+        """
+        return self._request_with_retries(
+            "POST", url, None, stream, parse_json=True, body=body, send_auth=send_auth, idempotent=False
+        )
+
+    def add_secret(self, *values: str | None) -> None:
+        """Values that must never appear in an error or log line (tokens, client secrets)."""
+        self._extra_secrets.update(value for value in values if value)
+
+    def secrets(self) -> tuple[str, ...]:
+        # Read at every error: a source may swap its token (OAuth refresh) after the client was built.
+        headers = dict(self.session.headers)
+        return (*_collect_secrets(self.session.auth, headers), *self._extra_secrets)
 
     def close(self) -> None:
         self.session.close()
@@ -148,16 +188,25 @@ class HttpClient:
         self.close()
 
     def _request_with_retries(
-        self, url: str, params: Mapping[str, Any] | None, stream: str, parse_json: bool
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        stream: str,
+        parse_json: bool,
+        body: Mapping[str, Any] | None = None,
+        send_auth: bool = True,
+        idempotent: bool = True,
     ) -> tuple[Any, requests.Response]:
         full_url = with_query(url, params)
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                return self._attempt(full_url, stream, parse_json)
+                return self._attempt(method, full_url, stream, parse_json, body, send_auth)
             except SourceError as err:
-                if not err.transient or attempt == attempts:
-                    if err.transient:
+                retryable = err.transient and (idempotent or err.status in NOT_PROCESSED_STATUSES)
+                if not retryable or attempt == attempts:
+                    if retryable:
                         err.message += f" (gave up after {attempt} attempts)"
                     raise
                 delay = self._retry_delay(attempt, err.retry_after)
@@ -165,28 +214,35 @@ class HttpClient:
                 self._sleep(delay)
         raise AssertionError("unreachable")
 
-    def _attempt(self, url: str, stream: str, parse_json: bool) -> tuple[Any, requests.Response]:
+    def _attempt(
+        self, method: str, url: str, stream: str, parse_json: bool, body=None, send_auth: bool = True
+    ) -> tuple[Any, requests.Response]:
         if self._limiter:
             self._limiter.wait()
+        # An explicit no-op auth overrides the session's (requests falls back to it on auth=None).
+        auth = None if send_auth else _no_auth
         try:
-            response = self.session.get(url, timeout=self.timeout)
+            response = self.session.request(method, url, json=body, auth=auth, timeout=self.timeout)
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             # `from None`: the chained exception's text holds the raw URL with its query.
-            raise self._transport_error(exc, url, stream) from None
+            raise self._transport_error(exc, url, stream, method) from None
         if response.status_code >= 400:
-            raise self._status_error(response, url, stream)
+            raise self._status_error(response, url, stream, method)
         if not parse_json:
             return None, response
-        return self._parse_json(response, url, stream), response
+        if response.status_code == NO_CONTENT:
+            return None, response
+        return self._parse_json(response, url, stream, method), response
 
     def _error(self, cls, url, stream, message, status=None, **kwargs) -> SourceError:
-        return cls(self.source, stream, url, redact_text(message, self._secrets), status, **kwargs)
+        return cls(self.source, stream, url, redact_text(message, self.secrets()), status, **kwargs)
 
-    def _transport_error(self, exc: Exception, url: str, stream: str) -> SourceError:
+    def _transport_error(self, exc: Exception, url: str, stream: str, method: str = "GET") -> SourceError:
         cause = _transport_cause(exc)
         inner = exc.args[0] if exc.args else None
+        kw = {"method": method}
         if isinstance(exc, requests.Timeout) or isinstance(inner, urllib3.exceptions.ReadTimeoutError):
-            return self._error(Timeout, url, stream, f"no answer within {self.timeout:g}s ({cause})")
+            return self._error(Timeout, url, stream, f"no answer within {self.timeout:g}s ({cause})", **kw)
         if isinstance(
             exc,
             requests.exceptions.ChunkedEncodingError
@@ -194,27 +250,31 @@ class HttpClient:
             | http.client.IncompleteRead
             | urllib3.exceptions.ProtocolError,
         ):
-            return self._error(BadResponse, url, stream, f"response body cut short ({cause})", transient=True)
+            message = f"response body cut short ({cause})"
+            return self._error(BadResponse, url, stream, message, transient=True, **kw)
         if isinstance(exc, requests.ConnectionError):
-            return self._error(ServerError, url, stream, f"connection failed ({cause})")
-        return self._error(SourceError, url, stream, f"request failed ({cause})")
+            return self._error(ServerError, url, stream, f"connection failed ({cause})", **kw)
+        return self._error(SourceError, url, stream, f"request failed ({cause})", **kw)
 
-    def _status_error(self, response: requests.Response, url: str, stream: str) -> SourceError:
+    def _status_error(self, response: requests.Response, url: str, stream: str, method: str) -> SourceError:
         status = response.status_code
-        phrase = f"{status} {response.reason or _standard_reason(status)}"
+        phrase = f"{status} {response.reason or standard_reason(status)}"
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        kw = {"retry_after": retry_after, "method": method}
+        verdict = self.classify_error(response, phrase) if self.classify_error else None
+        if verdict is not None:
+            cls, message = verdict
+            return self._error(cls, url, stream, message, status, **kw)
         if status in AUTH_STATUSES:
-            return self._error(AuthError, url, stream, f"{phrase} — {self.auth_hint}", status)
+            return self._error(AuthError, url, stream, f"{phrase} — {self.auth_hint}", status, method=method)
         if status == 429:
-            return self._error(RateLimited, url, stream, phrase, status, retry_after=retry_after)
+            return self._error(RateLimited, url, stream, phrase, status, **kw)
         transient = status in RETRY_STATUSES
         cls = ServerError if status >= 500 else BadResponse
         detail = "" if transient else f": {server_error_text(response)}"
-        return self._error(
-            cls, url, stream, phrase + detail, status, retry_after=retry_after, transient=transient
-        )
+        return self._error(cls, url, stream, phrase + detail, status, transient=transient, **kw)
 
-    def _parse_json(self, response: requests.Response, url: str, stream: str) -> Any:
+    def _parse_json(self, response: requests.Response, url: str, stream: str, method: str = "GET") -> Any:
         try:
             return response.json()
         except ValueError:
@@ -223,11 +283,12 @@ class HttpClient:
         # A compressed body's Content-Length counts compressed bytes: only compare plain bodies.
         if expected.isdigit() and int(expected) > received and "Content-Encoding" not in response.headers:
             message = f"response body cut short (got {received} of {expected} bytes)"
-            raise self._error(BadResponse, url, stream, message, response.status_code, transient=True)
+            raise self._error(
+                BadResponse, url, stream, message, response.status_code, transient=True, method=method
+            )
         snippet = one_line(response.text, limit=120)
-        raise self._error(
-            BadResponse, url, stream, f"response is not JSON: {snippet!r}", response.status_code
-        )
+        message = f"response is not JSON: {snippet!r}"
+        raise self._error(BadResponse, url, stream, message, response.status_code, method=method)
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -245,46 +306,12 @@ def with_query(url: str, params: Mapping[str, Any] | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. None if absent/invalid."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-        return seconds if seconds >= 0 else None
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def server_error_text(response: requests.Response) -> str:
-    """The server's own explanation: OData v3 `odata.error`, v4 `error`, problem+json, else the text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return one_line(response.text, limit=200) or "(empty body)"
-    if isinstance(body, dict):
-        error = body.get("odata.error") or body.get("error")
-        if isinstance(error, dict):
-            message = error.get("message")
-            message = message.get("value") if isinstance(message, dict) else message
-            code = error.get("code")
-            return f"{message} (code {code})" if code not in (None, "") else str(message)
-        problem = [str(body[field]) for field in ("title", "detail") if body.get(field)]
-        if problem:
-            return " — ".join(problem)
-    return one_line(response.text, limit=200)
+def _no_auth(request):
+    return request
 
 
 def _collect_secrets(auth, headers: Mapping[str, str]) -> tuple[str, ...]:
-    secrets = list(auth.secret_values()) if hasattr(auth, "secret_values") else []
+    secrets: list[str] = list(auth.secret_values()) if hasattr(auth, "secret_values") else []
     secrets += [str(getattr(auth, "password", "") or "")]
     secrets += [value for name, value in headers.items() if looks_secret(name)]
     return tuple(secret for secret in secrets if secret)
@@ -293,10 +320,3 @@ def _collect_secrets(auth, headers: Mapping[str, str]) -> tuple[str, ...]:
 def _transport_cause(exc: Exception) -> str:
     found = _TRANSPORT_PHRASES.search(str(exc))
     return f"{type(exc).__name__}: {found.group(0)}" if found else type(exc).__name__
-
-
-def _standard_reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "HTTP error"

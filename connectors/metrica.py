@@ -1,0 +1,319 @@
+"""Yandex.Metrica source: visits and users per day × last traffic source × UTM tags, from the Reporting
+API `GET /stat/v1/data` (SOURCES.md §5, CONTRACTS_CRM.md §4).
+
+One window stream, `visits`, windowed on the date:
+- Metrica keeps revising the last days (late hits, robot filtering), so each run re-reads from the
+  cursor − `revisit_days`; the first run reads from `start_date`; today is never read (it is not over),
+  the default end is yesterday in the counter's time zone;
+- the range is read in calendar-month requests; a month that does not fit in one page is cut into
+  shorter ranges rather than paged, because the service orders rows only by what `sort` names and
+  rows that tie (every "no UTM" row of a day) come back in any order, so `offset` pages could repeat
+  or drop rows. Only a single day too big for a page is paged with the 1-based `offset`;
+- a response marked `sampled` is logged as a warning naming the range (its numbers are estimates).
+The 5000-requests-a-day quota shows up as a `quota_requests_by_uid` error (429 in the docs, 403 in older
+answers); it raises `QuotaExhausted` at once, since retrying only spends a quota that resets at 00:00 GMT.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+from connectors.base import KEY_SEPARATOR, Page, StreamSpec
+from connectors.http import AuthError, BadResponse, HttpClient, RateLimited, ServerError, with_query
+
+log = logging.getLogger("salespipe.metrica")
+
+SOURCE_NAME = "Metrica"
+DEFAULT_URL = "https://api-metrika.yandex.net"
+DATA_PATH = "stat/v1/data"
+AUTH_HINT = "check SALESPIPE_METRICA_TOKEN"
+COUNTER_HINT = "check SALESPIPE_METRICA_COUNTER"
+MAX_PAGE_SIZE = 100_000
+DIMENSIONS = ("ym:s:lastTrafficSource", "ym:s:UTMSource", "ym:s:UTMMedium", "ym:s:UTMCampaign", "ym:s:date")
+METRICS = ("ym:s:visits", "ym:s:users")
+UTM_FIELDS = {
+    "ym:s:UTMSource": "utm_source",
+    "ym:s:UTMMedium": "utm_medium",
+    "ym:s:UTMCampaign": "utm_campaign",
+}
+KEY_FIELDS = ("date", "traffic_source_id", "utm_source", "utm_medium", "utm_campaign")
+DAILY_QUOTAS = frozenset({"quota_requests_by_uid", "quota_requests_by_counter_id"})
+
+
+class QuotaExhausted(RateLimited):
+    """The daily request quota is spent: waiting seconds will not help, so it is not retried."""
+
+    transient_by_default = False
+
+
+class VisitsStreamSpec(StreamSpec):
+    """A blank UTM part is a real group ("visits without that tag"), not a missing key; date and traffic
+    source must be there."""
+
+    def key_of(self, record: dict[str, Any]) -> str | None:
+        parts = [str(record.get(name) or "").strip() for name in self.key_fields]
+        if not parts[0] or not parts[1]:
+            return None
+        return KEY_SEPARATOR.join(parts)
+
+
+STREAMS: tuple[StreamSpec, ...] = (VisitsStreamSpec("visits", DATA_PATH, "window", KEY_FIELDS, "date"),)
+
+
+def metrica_http_client(token: str, **options: Any) -> HttpClient:
+    """The HTTP client MetricaSource uses by default; tests pass their own options (short backoff)."""
+    client = HttpClient(
+        SOURCE_NAME,
+        headers={"Authorization": f"OAuth {token}"},  # URL tokens are refused since 2019
+        auth_hint=AUTH_HINT,
+        classify_error=classify_metrica_error,
+        **options,
+    )
+    client.add_secret(token)
+    return client
+
+
+def classify_metrica_error(response: requests.Response, phrase: str):
+    """Metrica names the cause in `errors[].error_type`; the status alone mixes quota, token and rights."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return None
+    types = {str(error.get("error_type")) for error in errors if isinstance(error, dict)}
+    said = f"{phrase}: {body.get('message') or ', '.join(sorted(types))}"
+    if types & DAILY_QUOTAS:
+        kind = ", ".join(sorted(types & DAILY_QUOTAS))
+        return (
+            QuotaExhausted,
+            f"{said} — the Metrica daily request quota is exhausted ({kind}); it resets at 00:00 GMT",
+        )
+    if types & {"invalid_token", "unauthorized"}:
+        return AuthError, f"{said} — {AUTH_HINT}"
+    if response.status_code == 403:
+        return AuthError, f"{said} — the token's account cannot read this counter; {COUNTER_HINT}"
+    if response.status_code == 404:
+        return BadResponse, f"{said} — {COUNTER_HINT}"
+    if response.status_code == 429:  # per-second and parallel quotas: waiting helps, the client retries
+        return RateLimited, said
+    if response.status_code >= 500:
+        return ServerError, said
+    return BadResponse, said
+
+
+class MetricaSource:
+    """Reads one counter's visits. `base_url` None means the real API; `http` replaces the default client
+    (build it with `metrica_http_client`); token, timeout and max_retries then go unused."""
+
+    name = SOURCE_NAME
+
+    def __init__(
+        self,
+        base_url: str | None,
+        token: str,
+        counter_id: int | str,
+        *,
+        start_date: str | date,
+        end_date: str | date | None = None,
+        revisit_days: int = 3,
+        page_size: int = 10_000,
+        timezone: str = "Europe/Moscow",
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        http: HttpClient | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        if page_size < 1 or revisit_days < 0:
+            raise ValueError("page_size must be ≥ 1 and revisit_days ≥ 0")
+        if page_size > MAX_PAGE_SIZE:
+            log.warning(
+                "Metrica: page_size %d is above the API's maximum; using %d", page_size, MAX_PAGE_SIZE
+            )
+            page_size = MAX_PAGE_SIZE
+        self.base_url = (base_url or DEFAULT_URL).rstrip("/") + "/"
+        self.counter_id, self.page_size, self.revisit_days = str(counter_id), page_size, revisit_days
+        self.start, self.end = _day(start_date), _day(end_date) if end_date else None
+        self.zone, self.clock = ZoneInfo(timezone), clock
+        self.http = http or metrica_http_client(token, timeout=timeout, max_retries=max_retries)
+
+    @property
+    def streams(self) -> tuple[StreamSpec, ...]:
+        return STREAMS
+
+    def stream(self, name: str) -> StreamSpec:
+        if name != "visits":
+            raise ValueError(f"Metrica has no stream {name!r}; known: visits")
+        return STREAMS[0]
+
+    def window(self, cursor: str | None) -> tuple[date, date]:
+        """(first, last) day of a read: revisit_days before the cursor (start_date on the first run)
+        through end_date or yesterday in the counter's time zone."""
+        last = self.end or self.clock().astimezone(self.zone).date() - timedelta(days=1)
+        if cursor is None:
+            return self.start, last
+        return max(self.start, _day(cursor) - timedelta(days=self.revisit_days)), last
+
+    def read(self, stream_name: str, cursor: str | None = None) -> Iterator[Page]:
+        """Flat visit records, month by month; a month's last page moves the cursor to its last day."""
+        return self._read_window(self.stream(stream_name), cursor)
+
+    def _read_window(self, spec: StreamSpec, cursor: str | None) -> Iterator[Page]:
+        first, last = self.window(cursor)
+        reached = cursor
+        for month_first, month_last in month_ranges(first, last):
+            pending = None  # held back so the month's last page can carry its last day as the cursor
+            for records in self._range(spec, month_first, month_last):
+                if pending is not None:
+                    yield Page(spec.name, pending, reached)
+                pending = records
+            if pending is not None:
+                reached = max(reached or "", month_last.isoformat())
+                yield Page(spec.name, pending, reached)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _range(self, spec: StreamSpec, first: date, last: date) -> Iterator[list[dict]]:
+        payload = self._fetch(spec, first, last, offset=1)
+        total, rows = payload["total_rows"], payload["data"]
+        if total > len(rows) and first < last:
+            # Shorter ranges sized to fit a page (with room to spare) instead of offset paging; always
+            # at most half the range, so even an odd server that sends short pages cannot loop here.
+            days = (last - first).days + 1
+            span = max(1, min(days // 2, self.page_size * days // (total * 2)))
+            for piece_first, piece_last in _spans(first, last, span):
+                yield from self._range(spec, piece_first, piece_last)
+            return
+        yield from self._offset_pages(spec, first, last, payload)
+
+    def _offset_pages(self, spec: StreamSpec, first: date, last: date, payload: dict) -> Iterator[list[dict]]:
+        """The first page in hand, then the rest by 1-based offset until total_rows (one day at most,
+        unless the whole range fit in the first page)."""
+        seen: set[str] = set()
+        total, offset = payload["total_rows"], 1
+        while True:
+            records = [r for r in flat_records(payload) if spec.key_of(r) not in seen]
+            seen.update(spec.key_of(r) for r in records)
+            if records:
+                yield records
+            offset += len(payload["data"])
+            if not payload["data"] or offset > total:
+                break
+            payload = self._fetch(spec, first, last, offset=offset)
+        if len(seen) < total:
+            message = "Metrica: %s..%s gave %d distinct rows of %d; rows shifted between pages"
+            log.warning(message, first, last, len(seen), total)
+
+    def _fetch(self, spec: StreamSpec, first: date, last: date, offset: int) -> dict:
+        params = {
+            "ids": self.counter_id,
+            "metrics": ",".join(METRICS),
+            "dimensions": ",".join(DIMENSIONS),
+            "date1": first.isoformat(),
+            "date2": last.isoformat(),
+            "limit": self.page_size,
+            "offset": offset,
+            "accuracy": "full",
+        }
+        url = self.base_url + DATA_PATH
+        payload, _ = self.http.get_json(url, params, stream=spec.name)
+        _check_shape(payload, url, params, spec.name)
+        if payload.get("sampled"):
+            share = payload.get("sample_share")
+            log.warning(
+                "Metrica: %s..%s is sampled (sample_share=%s): visits are estimates", first, last, share
+            )
+        return payload
+
+
+def flat_records(payload: Mapping[str, Any]) -> list[dict]:
+    """One flat record per report row. The raw row is unusable as a record: it is positional
+    (`dimensions`/`metrics` lists in query order) and the traffic source is an object, while landing keys
+    and staging read fields by name. So fields are named here from the response's own `query` echo; the
+    only value changes are whole doubles → int and a missing UTM tag → "" (it is part of the key)."""
+    dimensions, metrics = _columns(payload)
+    return [
+        _record(
+            dict(zip(dimensions, row["dimensions"], strict=True)),
+            dict(zip(metrics, row["metrics"], strict=True)),
+        )
+        for row in payload["data"]
+    ]
+
+
+def _columns(payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    # Airbyte-style: the response's own query echo says what each position holds.
+    query = payload.get("query") if isinstance(payload.get("query"), dict) else {}
+    return list(query.get("dimensions") or DIMENSIONS), list(query.get("metrics") or METRICS)
+
+
+def month_ranges(first: date, last: date) -> Iterator[tuple[date, date]]:
+    """[first, last] cut at calendar month ends."""
+    while first <= last:
+        next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        yield first, min(last, next_month - timedelta(days=1))
+        first = next_month
+
+
+def _record(dimensions: dict, metrics: dict) -> dict:
+    source = dimensions.get("ym:s:lastTrafficSource") or {}
+    record = {
+        "date": str((dimensions.get("ym:s:date") or {}).get("name") or ""),
+        "traffic_source_id": str(source.get("id") or ""),
+        "traffic_source_name": source.get("name"),
+    }
+    for dimension, field in UTM_FIELDS.items():
+        record[field] = str((dimensions.get(dimension) or {}).get("name") or "")  # "" = no such tag
+    record["visits"] = _count(metrics.get("ym:s:visits"))
+    record["users"] = _count(metrics.get("ym:s:users"))
+    return record
+
+
+def _count(value: Any) -> Any:
+    # Metric values arrive as doubles (41.0); counts are whole unless sampling scaled them.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _check_shape(payload: Any, url: str, params: Mapping[str, Any], stream: str) -> None:
+    ok = isinstance(payload, dict) and isinstance(payload.get("data"), list)
+    ok = ok and isinstance(payload.get("total_rows"), int)
+    if ok:
+        dimensions, metrics = _columns(payload)
+        ok = all(_row_fits(row, len(dimensions), len(metrics)) for row in payload["data"])
+    if not ok:
+        raise BadResponse(
+            SOURCE_NAME, stream, with_query(url, params), "response has no data/total_rows report"
+        )
+
+
+def _row_fits(row: Any, dimensions: int, metrics: int) -> bool:
+    if not isinstance(row, dict):
+        return False
+    values, numbers = row.get("dimensions"), row.get("metrics")
+    shape = (len(values), len(numbers)) if isinstance(values, list) and isinstance(numbers, list) else None
+    return shape == (dimensions, metrics)
+
+
+def _spans(first: date, last: date, days: int) -> Iterable[tuple[date, date]]:
+    while first <= last:
+        yield first, min(last, first + timedelta(days=days - 1))
+        first += timedelta(days=days)
+
+
+def _day(value: str | date) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"not an ISO date: {value!r}") from None
