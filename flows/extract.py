@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.errors import AuthError, SourceError
+from connectors.errors import AuthError, IpBanned, SourceError
 from warehouse.landing import Landing
 from warehouse.runlog import StreamRun, record_stream_end, record_stream_start
 
@@ -60,7 +60,7 @@ def sync_source(
         except SourceError as err:
             run.status, run.error = "failed", str(err)
             log.error("%s", err)
-            if isinstance(err, AuthError):
+            if isinstance(err, AuthError | IpBanned):  # every later stream would fail the same way
                 result.error = str(err)
         finally:
             record_stream_end(con, run)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 from flows.settings import Settings
+
+# Landing options of sources that cannot list (key, version) pairs: no reconcile scan.
+PLAIN = {"version_field": None, "reconcile": False}
 
 
 def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
@@ -25,3 +29,59 @@ def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
             max_retries=settings.http_max_retries,
         )
         yield "onec", source, {"version_field": "DataVersion", "reconcile": onec.reconcile}
+    if settings.amocrm is not None:
+        yield "amocrm", _amocrm(settings), PLAIN
+    if settings.website is not None:
+        from connectors.website import WebsiteSource
+
+        site = settings.website
+        source = WebsiteSource(
+            site.url,
+            site.key,
+            site.secret.get(),
+            start_date=site.start_date,
+            timeout=settings.http_timeout,
+            max_retries=settings.http_max_retries,
+        )
+        yield "website", source, PLAIN
+    if settings.metrica is not None:
+        from connectors.metrica import MetricaSource
+
+        metrica = settings.metrica
+        source = MetricaSource(
+            metrica.url,
+            metrica.token.get(),
+            metrica.counter,
+            start_date=metrica.start_date,
+            revisit_days=metrica.revisit_days,
+            timezone=settings.timezone,
+            timeout=settings.http_timeout,
+            max_retries=settings.http_max_retries,
+        )
+        yield "metrica", source, PLAIN
+
+
+def _amocrm(settings: Settings):
+    from connectors.amocrm import AmoCrmSource
+    from connectors.oauth_tokens import FileTokenStore
+
+    amo = settings.amocrm
+    # The refresh token rotates on every use: the live one is kept under home/secrets, the environment's
+    # value only seeds the first run.
+    tokens = FileTokenStore(
+        settings.home / "secrets" / "amocrm_tokens.json",
+        initial_refresh_token=amo.refresh_token.get() or None,
+    )
+    start = dt.datetime.combine(dt.date.fromisoformat(amo.start_date), dt.time(), tzinfo=dt.UTC)
+    return AmoCrmSource(
+        amo.url,
+        token_store=None if amo.long_lived_token else tokens,
+        client_id=amo.client_id or None,
+        client_secret=amo.client_secret.get() or None,
+        redirect_uri=amo.redirect_uri or None,
+        long_lived_token=amo.long_lived_token.get() or None,
+        overlap_seconds=amo.overlap_seconds,
+        start_at=int(start.timestamp()),
+        timeout=settings.http_timeout,
+        max_retries=settings.http_max_retries,
+    )
