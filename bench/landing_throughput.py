@@ -1,72 +1,270 @@
 """Landing throughput for pages already fetched, beside DuckDB's own read_json of the same records.
 
-    .venv/bin/python bench/landing_throughput.py --scale 0.5 --page-size 1000
+    /tmp/venv/bin/python bench/landing_throughput.py --scale 0.5 --page-size 1000 --repeat 3
+    /tmp/venv/bin/python bench/landing_throughput.py --scale 0.5 --profile   # where land_page spends time
 
-Both sides start from the same Python records (1C shipments of the sandbox company, inline Товары) and
-end with them in a table of the same DuckDB file. The landing side does everything a nightly run does
-per page (key extraction, rejects, hash, dedupe against the landed state, cursor in the same
-transaction); read_json only parses an NDJSON file that was written beforehand (not timed), so it is
-the upper limit.
+Both sides start from the same records (1C shipments of the sandbox company with inline Товары, as
+the connector hands them over: navigation links dropped, ordered by Date, Ref_Key) and end with them
+in a table of a DuckDB file in a temp folder. The landing side does everything a nightly run does per
+page (key extraction, rejects, canonical JSON, hash, dedupe against the landed state, `seen` keys,
+cursor in the same transaction). read_json only parses an NDJSON file that was written beforehand (not
+timed), so it is the upper limit. Both timings end with a CHECKPOINT, so both include writing the data
+to the file.
+
+Night 1 lands into an empty warehouse; night 2 lands the same records again into the same file with a
+new run id (nothing changed at the source: every record must be recognised as unchanged and nothing
+appended). Each repeat uses a fresh file; the median of the repeats is reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
+import io
+import os
+import platform
+import pstats
+import statistics
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import duckdb
 import orjson
+import pyarrow as pa
 
-from connectors.onec import OneCSource
+from connectors.onec import STREAMS, _without_navigation_links
 from sandbox.company import generate_company
-from warehouse.landing import Landing
+from warehouse.landing import Landing, ensure_meta
+
+ENTITY_SET = "Document_РеализацияТоваровУслуг"
+SPEC = next(spec for spec in STREAMS if spec.name == "shipments")
 
 
 def shipments(scale: float, seed: int) -> list[dict]:
+    """The records as OneCSource.read yields them for a first full window read."""
     store = generate_company(scale=scale, seed=seed).onec_store()
-    return store["Document_РеализацияТоваровУслуг"]
+    records = [_without_navigation_links(r) for r in store[ENTITY_SET]]
+    records.sort(key=lambda r: (r["Date"], r["Ref_Key"]))
+    return records
 
 
-def land_all(path: Path, records: list[dict], page_size: int) -> float:
-    spec = OneCSource("http://127.0.0.1:1/x/", "u", "p").stream("shipments")
-    with duckdb.connect(str(path)) as con:
-        landing = Landing(con, run_id="bench", source="onec", schema="raw_onec")
-        landing.open_stream("shipments")
+def pages(records: list[dict], page_size: int):
+    for start in range(0, len(records), page_size):
+        page = records[start : start + page_size]
+        yield page, page[-1]["Date"]
+
+
+class TimedConnection:
+    """Delegates to a DuckDB connection and adds up the wall time of each kind of statement."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.commits: list[float] = []  # each commit's wall time: auto-checkpoints show as spikes
+
+    def execute(self, sql: str, *args, **kwargs):
+        label = " ".join(sql.split()[:6])[:60]
         started = time.perf_counter()
-        for start in range(0, len(records), page_size):
-            page = records[start : start + page_size]
-            landing.land_page(spec, page, page[-1]["Date"], version_field="DataVersion")
-        return time.perf_counter() - started
+        try:
+            return self._con.execute(sql, *args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - started
+            self.seconds[label] += elapsed
+            self.calls[label] += 1
+            if label == "commit":
+                self.commits.append(elapsed)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
 
 
-def read_json_all(path: Path, ndjson: Path) -> float:
+def land_night(con, run_id: str, records: list[dict], page_size: int) -> tuple[float, int, int]:
+    """Land every page of `records` as one run; returns (seconds, records landed, pages)."""
+    landing = Landing(con, run_id=run_id, source="onec", schema="raw_onec")
+    landing.open_stream(SPEC.name)
+    gc.collect()
+    landed = n_pages = 0
+    started = time.perf_counter()
+    for page, cursor in pages(records, page_size):
+        result = landing.land_page(SPEC, page, cursor, version_field="DataVersion")
+        landed += result.landed
+        n_pages += 1
+    con.execute("checkpoint")
+    return time.perf_counter() - started, landed, n_pages
+
+
+def landing_repeat(folder: Path, records: list[dict], page_size: int, i: int) -> dict:
+    path = folder / f"landing_{i}.duckdb"
     with duckdb.connect(str(path)) as con:
+        ensure_meta(con)
+        night1, landed1, n_pages = land_night(con, f"bench-{i}-night1", records, page_size)
+        night2, landed2, _ = land_night(con, f"bench-{i}-night2", records, page_size)
+        raw_rows = con.execute("select count(*) from raw_onec.shipments").fetchone()[0]
+    size_mb = path.stat().st_size / 2**20
+    path.unlink()
+    assert landed1 == len(records), f"night 1 landed {landed1} of {len(records)}"
+    assert landed2 == 0, f"night 2 landed {landed2} unchanged records"
+    assert raw_rows == len(records), raw_rows
+    return {"night1": night1, "night2": night2, "pages": n_pages, "file_mb": size_mb}
+
+
+def read_json_repeat(folder: Path, ndjson: Path, i: int, reader: str) -> float:
+    """reader 'read_json': typed columns auto-detected (the limit); 'objects': one JSON column per
+    record, the same shape landing stores in `_data`."""
+    path = folder / f"{reader}_{i}.duckdb"
+    source = (
+        f"read_json('{ndjson}', format='newline_delimited')"
+        if reader == "read_json"
+        else f"read_json_objects('{ndjson}', format='newline_delimited')"
+    )
+    with duckdb.connect(str(path)) as con:
+        gc.collect()
         started = time.perf_counter()
-        con.execute(
-            f"create table shipments as select * from read_json('{ndjson}', format='newline_delimited')"
-        )
-        return time.perf_counter() - started
+        con.execute(f"create table shipments as select * from {source}")
+        con.execute("checkpoint")
+        seconds = time.perf_counter() - started
+        rows = con.execute("select count(*) from shipments").fetchone()[0]
+    path.unlink()
+    assert rows > 0
+    return seconds
+
+
+def page_table_parts(records: list[dict], page_size: int) -> None:
+    """The Python side of all pages, piece by piece, without a profiler (C calls hide inside cProfile).
+
+    Two passes: the first one also pays for the process growing (fresh memory from the kernel), the
+    second reuses freed memory, as a long nightly run mostly does.
+    """
+    chunks = [page for page, _ in pages(records, page_size)]
+    landing = Landing.__new__(Landing)  # _page_table needs no connection
+    steps = [
+        ("Landing._page_table, all of it", lambda page: landing._page_table(SPEC, page, "DataVersion"), 0),
+        ("  orjson.dumps per record", lambda page: [orjson.dumps(r) for r in page], 0),
+        ("  .decode() of those bytes", lambda page: [b.decode() for b in page], 1),
+        ("  pa.array(str list, pa.string())", lambda page: pa.array(page, pa.string()), 2),
+        ("  spec.key_of per record", lambda page: [SPEC.key_of(r) for r in page], 0),
+        ("alternative: pa.array(bytes list, pa.binary()).cast(pa.string())",
+         lambda page: pa.array(page, pa.binary()).cast(pa.string()), 1),
+    ]  # fmt: skip
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for _ in range(2):
+        outputs = [chunks, None, None]  # input 0: records; 1: dumps output; 2: decode output
+        for label, build, source in steps:
+            gc.collect()
+            started = time.perf_counter()
+            out = [build(item) for item in outputs[source]]
+            seconds[label].append(time.perf_counter() - started)
+            if label.strip().startswith("orjson"):
+                outputs[1] = out
+            elif label.strip().startswith(".decode"):
+                outputs[2] = out
+    print("\nPython side of all pages (no profiler):\n")
+    print("| step | 1st pass s | 2nd pass s |\n|---|---:|---:|")
+    for label, (first, second) in seconds.items():
+        print(f"| {label} | {first:.2f} | {second:.2f} |")
+
+
+def profile_landing(folder: Path, records: list[dict], page_size: int, top: int) -> None:
+    """cProfile of land_page (Python side) plus wall time per SQL statement (DuckDB side), per night."""
+    page_table_parts(records, page_size)
+    path = folder / "profile.duckdb"
+    with duckdb.connect(str(path)) as raw_con:
+        ensure_meta(raw_con)
+        for night in ("night1", "night2"):
+            con = TimedConnection(raw_con)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            seconds, landed, n_pages = land_night(con, f"profile-{night}", records, page_size)
+            profiler.disable()
+            print(f"\n### profile {night}: {seconds:.2f} s, {landed} landed, {n_pages} pages\n")
+            print("SQL statements (wall time, incl. DuckDB work):\n")
+            print("| statement | calls | seconds | share |\n|---|---:|---:|---:|")
+            for label, secs in sorted(con.seconds.items(), key=lambda kv: -kv[1]):
+                print(f"| `{label}` | {con.calls[label]} | {secs:.2f} | {secs / seconds:.0%} |")
+            spikes = [f"{i}:{c * 1000:.0f}" for i, c in enumerate(con.commits, 1) if c > 0.03]
+            print(
+                f"\ncommits: median {statistics.median(con.commits) * 1000:.0f} ms; over 30 ms "
+                f"(page:ms, DuckDB auto-checkpoints at checkpoint_threshold): {' '.join(spikes) or 'none'}"
+            )
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(top)
+            print("\ncProfile (cumulative; profiler overhead inflates Python-heavy parts):\n")
+            print("```\n" + out.getvalue().strip() + "\n```")
+    path.unlink()
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cpus, {cpu}; Python {platform.python_version()}, duckdb {duckdb.__version__}, "
+        f"orjson {orjson.__version__}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="profile land_page instead of timing it")
+    parser.add_argument("--top", type=int, default=25, help="cProfile lines with --profile")
     args = parser.parse_args()
+
+    started = time.perf_counter()
     records = shipments(args.scale, args.seed)
-    with tempfile.TemporaryDirectory() as folder:
-        ndjson = Path(folder) / "shipments.ndjson"
-        ndjson.write_bytes(b"\n".join(orjson.dumps(r) for r in records))
-        landing_s = land_all(Path(folder) / "landing.duckdb", records, args.page_size)
-        read_json_s = read_json_all(Path(folder) / "read_json.duckdb", ndjson)
     n = len(records)
-    print(f"records: {n} shipments (scale {args.scale}), page size {args.page_size}")
-    print(f"landing:   {landing_s:6.2f} s  {n / landing_s:10,.0f} records/s")
-    print(f"read_json: {read_json_s:6.2f} s  {n / read_json_s:10,.0f} records/s  (limit)")
-    print(f"landing / read_json: {read_json_s / landing_s:.0%}")
+    print(f"machine: {machine()}")
+    print(
+        f"records: {n} shipments (scale {args.scale}, seed {args.seed}), page size {args.page_size}; "
+        f"generated in {time.perf_counter() - started:.1f} s"
+    )
+    with tempfile.TemporaryDirectory(prefix="salespipe-bench-") as tmp:
+        folder = Path(tmp)
+        if args.profile:
+            profile_landing(folder, records, args.page_size, args.top)
+            return
+        ndjson = folder / "shipments.ndjson"
+        ndjson.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
+        print(f"NDJSON: {ndjson.stat().st_size / 2**20:.0f} MiB ({ndjson.stat().st_size / n:.0f} B/record)")
+        runs = []
+        for i in range(1, args.repeat + 1):
+            land = landing_repeat(folder, records, args.page_size, i)
+            land["read_json"] = read_json_repeat(folder, ndjson, i, "read_json")
+            land["objects"] = read_json_repeat(folder, ndjson, i, "objects")
+            runs.append(land)
+            print(
+                f"repeat {i}: landing night 1 {land['night1']:.2f} s, night 2 {land['night2']:.2f} s, "
+                f"read_json {land['read_json']:.2f} s, read_json_objects {land['objects']:.2f} s "
+                f"(landing file {land['file_mb']:.0f} MiB, {land['pages']} pages)"
+            )
+
+    def median(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    def row(name: str, key: str, note: str = "") -> str:
+        seconds = median(key)
+        ratio = median("read_json") / seconds
+        return f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {ratio:.0%} | {note} |"
+
+    print(f"\nmedian of {len(runs)}, {n} records, page size {args.page_size}:\n")
+    print("| what | seconds | records/s | vs read_json | note |\n|---|---:|---:|---:|---|")
+    print(row("DuckDB read_json → table (limit)", "read_json", "typed columns, auto-detected"))
+    print(row("DuckDB read_json_objects → table", "objects", "one JSON column per record"))
+    print(row("Landing.land_page, night 1 (empty warehouse)", "night1", "all records appended"))
+    print(row("Landing.land_page, night 2 (same records again)", "night2", "0 appended (all unchanged)"))
 
 
 if __name__ == "__main__":
