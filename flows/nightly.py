@@ -21,7 +21,7 @@ from flows.extract import sync_source
 from flows.metering import StageMeasure, measured
 from flows.report import render_markdown
 from flows.settings import Settings, load_settings
-from flows.sources import configured_sources
+from flows.sources import configured_sources, ensure_raw_tables
 from flows.transform import dbt_build
 from quality.runner import run_quality
 from warehouse.landing import ensure_meta
@@ -53,6 +53,7 @@ def extract_and_land(run_id: str) -> dict:
     logger = get_run_logger()
     results = []
     with measured("extract") as measure, _connect(settings) as con:
+        ensure_raw_tables(con)
         for source_id, source, options in configured_sources(settings):
             result = sync_source(con, source, run_id=run_id, source_id=source_id, **options)
             for stream in result.streams:

@@ -12,6 +12,28 @@ from flows.settings import Settings
 PLAIN = {"version_field": None, "reconcile": False}
 
 
+def known_streams() -> dict[str, tuple]:
+    """Every stream of every source salespipe can read, configured or not (cheap: declarations only)."""
+    from connectors import amocrm, metrica, onec, website
+
+    return {
+        "onec": onec.STREAMS,
+        "amocrm": amocrm.STREAMS,
+        "website": website.STREAMS,
+        "metrica": metrica.STREAMS,
+    }
+
+
+def ensure_raw_tables(con) -> None:
+    """Create the (empty) raw table of every known stream, so dbt builds whichever sources are configured:
+    a company without a CRM gets empty CRM staging, not a "table does not exist" error."""
+    from warehouse.schema import raw_table_ddl
+
+    for source_id, streams in known_streams().items():
+        for spec in streams:
+            con.execute(raw_table_ddl(f"raw_{source_id}", spec.name))
+
+
 def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
     """Yield (source id, connector, landing options) for each source that has a URL configured."""
     if settings.onec is not None:

@@ -68,6 +68,7 @@ class SandboxPipeline:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: a crash test kills Prefect's server child too
         )
 
     def replace_store(self, store: dict) -> None:

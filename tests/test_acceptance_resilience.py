@@ -52,7 +52,7 @@ def test_a_crash_between_two_pages_then_a_new_run_ends_with_the_same_marts(
         assert process.poll() is None, process.communicate()
         time.sleep(0.2)
     assert _held_request_arrived(pipeline), "the run never reached the third page of shipments"
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole worker dies: the CLI and its Prefect server
     process.wait(timeout=30)
     pipeline.simulator.faults.release()
     pipeline.simulator.faults.clear()
