@@ -40,7 +40,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
-    return run_demo(scale=args.scale, seed=args.seed, home=args.home, nights=args.nights)
+    sources = tuple(name.strip() for name in args.sources.split(",") if name.strip())
+    return run_demo(scale=args.scale, seed=args.seed, home=args.home, nights=args.nights, sources=sources)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--home", default="demo", help="folder for the warehouse and the serving files")
     demo.add_argument("--nights", type=int, default=1, help="runs; from the second on, 1C changes overnight")
+    demo.add_argument(
+        "--sources",
+        default="onec",
+        help="sandbox systems to start, comma-separated: onec,amocrm,website,metrica",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -4,57 +4,53 @@ of the published marts against the sandbox's own truth."""
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
 
-DEMO_USER = "odata"
+SOURCE_LABELS = {"onec": "1C OData", "amocrm": "amoCRM", "website": "WooCommerce", "metrica": "Metrica"}
 
 
-def _point_settings_at(home: Path, url: str, password: str, as_of: str) -> None:
+def _point_settings_at(home: Path, landscape, as_of: str) -> None:
     os.environ.update(
         {
             "SALESPIPE_HOME": str(home),
             "SALESPIPE_WAREHOUSE": str(home / "warehouse.duckdb"),
             "SALESPIPE_SERVING_DIR": str(home / "serving"),
-            "SALESPIPE_ONEC_URL": url,
-            "SALESPIPE_ONEC_USER": DEMO_USER,
-            "SALESPIPE_ONEC_PASSWORD": password,
             "SALESPIPE_AS_OF_DATE": as_of,
+            **landscape.env(),
         }
     )
 
 
-def run_demo(*, scale: float, seed: int, home: str, nights: int = 1) -> int:
+def run_demo(
+    *, scale: float, seed: int, home: str, nights: int = 1, sources: tuple[str, ...] = ("onec",)
+) -> int:
     from flows.cli import run_flow
     from flows.report import render_text
     from sandbox.company import generate_company
-    from sandbox.onec_server import OneCSimulator
+    from sandbox.landscape import SandboxLandscape
     from sandbox.verify import compare_with_truth, headline
 
     started = time.perf_counter()
     home_path = Path(home).resolve()
     home_path.mkdir(parents=True, exist_ok=True)
     company = generate_company(scale=scale, seed=seed)
-    password = secrets.token_urlsafe(12)  # a fresh one per demo: nothing to leak, nothing in code
-    simulator = OneCSimulator(company.onec_store(), username=DEMO_USER, password=password)
-    url = simulator.start()
-    print(f"sandbox 1C (scale {scale}, seed {seed}) serving on {url}")
-    _point_settings_at(home_path, url, password, company.as_of_date.isoformat())
+    landscape = SandboxLandscape(company, sources).start()
+    for source, url in landscape.urls.items():
+        print(f"sandbox {SOURCE_LABELS[source]} (scale {scale}, seed {seed}) serving on {url}")
+    _point_settings_at(home_path, landscape, company.as_of_date.isoformat())
     try:
         for night in range(1, nights + 1):
             if night > 1:
                 company.apply_nightly_changes()
-                with simulator.store_lock:
-                    simulator.store.clear()
-                    simulator.store.update(company.onec_store())
+                landscape.refresh_stores()
             ok, summary = run_flow(company.as_of_date.isoformat())
             print(render_text(summary))
             if not ok:
                 return 1
     finally:
-        simulator.stop()
+        landscape.stop()
     serving = Path(summary["publish"]["serving_file"])
     mismatches = compare_with_truth(serving, company.truth())
     print(headline(serving))
