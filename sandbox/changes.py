@@ -28,6 +28,9 @@ class NightReport:
     # (action, Ref_Key, change of the sales amount in kopecks, change of the sales count)
     actions: list[tuple[str, str, int, int]] = field(default_factory=list)
     new_customers: int = 0
+    # The CRM and the site that night (sandbox/sources_night.py): (action, amoCRM lead id | site order id)
+    crm_actions: list[tuple[str, int]] = field(default_factory=list)
+    site_actions: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def sales_amount_delta(self) -> float:
@@ -40,6 +43,10 @@ class NightReport:
 
     def count(self, action: str) -> int:
         return sum(1 for a in self.actions if a[0] == action)
+
+    def sources_count(self, action: str) -> int:
+        """How many CRM or site actions of this kind the night had."""
+        return sum(1 for a in self.crm_actions + self.site_actions if a[0] == action)
 
 
 def apply_night(model: Model, rng: random.Random, faker: Faker) -> NightReport:
@@ -110,9 +117,6 @@ def _new_sale(
         doc.entered_at = entered_at
         doc.number = model.next_number[kind]
         model.next_number[kind] += 1
-    if order.site_number:
-        order.site_number = sale.site_number = f"W-{model.next_site_number}"
-        model.next_site_number += 1
     report.actions.append((action, sale.ref_key, sale.amount, 1))
     return sale
 

@@ -1,13 +1,19 @@
 """The fictional company: a seeded, deterministic model of a home-goods shop and its 1C base.
 
     company = generate_company(scale=0.02, seed=7, configuration="ut11")   # or "bp30"
-    company.onec_store()   # entity set -> records, as 1C OData v3 JSON (CONTRACTS §1)
-    company.truth()        # the key numbers from the clean model (CONTRACTS §6)
-    company.apply_nightly_changes()   # one night of edits in 1C
+    company.onec_store()     # entity set -> records, as 1C OData v3 JSON (CONTRACTS §1)
+    company.amocrm_store()   # the CRM as amoCRM API v4 records (CONTRACTS_CRM §1-§3)
+    company.website_store()  # {"orders": [WooCommerce order JSON, ...]}
+    company.metrica_store()  # {"counter": {...}, "visits": [row, ...]}
+    company.truth()          # the key numbers from the clean model (CONTRACTS §6; = truth(("onec",)))
+    company.truth(sources=ALL_SOURCES)   # the same over all four systems, plus the CRM's (CONTRACTS_CRM §6)
+    company.apply_nightly_changes()   # one night of edits in 1C, the CRM and the site
 
 Every random draw comes from random.Random streams derived from the seed (one per concern, so a
 change in one part does not reshuffle the others) and a seeded Faker; nothing reads the clock.
 The configuration only changes how records are exported, so "ut11" and "bp30" share one truth.
+The CRM, the site and Metrica are layered onto the finished 1C history from streams of their own, so the
+1C history (and its truth) is the same with or without them.
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from datetime import date, datetime, time, timedelta
 
 from faker import Faker
 
+from sandbox.amocrm_export import amocrm_store
 from sandbox.catalog import AS_OF_DATE, HISTORY_START, RefKeys, make_managers, make_price_types, make_products
 from sandbox.changes import NightReport, apply_night
+from sandbox.crm_activity import build_activity
+from sandbox.crm_leads import build_leads
+from sandbox.crm_model import FIRST_IDS, CrmBuilder
 from sandbox.documents import (
     Document,
     Model,
@@ -28,9 +38,16 @@ from sandbox.documents import (
     purchase,
     purchase_days,
 )
+from sandbox.metrica_export import build_visits, metrica_store
 from sandbox.onec_export import CONFIGURATIONS, export_store
 from sandbox.people import Person, make_counterparties, make_person
+from sandbox.site_model import SiteBuilder, build_site
+from sandbox.sources_model import FIRST_USER_ID, Sources, bulk_allocation
+from sandbox.sources_night import apply_sources_night
+from sandbox.sources_people import linkable_people
 from sandbox.truth import truth_from_model
+from sandbox.truth_channels import ALL_SOURCES, truth_for_sources  # noqa: F401 (re-exported)
+from sandbox.website_export import website_store
 
 CUSTOMERS_AT_SCALE_1 = 20_000
 PROSPECT_SHARE = 0.07  # people with a card who never bought
@@ -44,8 +61,9 @@ def stream(seed: int, name: str) -> random.Random:
 class Company:
     """The generated company; see the module docstring."""
 
-    def __init__(self, model: Model, configuration: str, faker: Faker):
+    def __init__(self, model: Model, sources: Sources, configuration: str, faker: Faker):
         self._model = model
+        self._sources = sources
         self._faker = faker
         self.configuration = configuration
 
@@ -58,20 +76,51 @@ class Company:
         """The clean model (read it, do not edit it): for tests and debugging."""
         return self._model
 
-    def onec_store(self) -> dict[str, list[dict]]:
-        return export_store(self._model, self.configuration)
+    @property
+    def sources(self) -> Sources:
+        """The clean CRM, site and Metrica model (read it, do not edit it): for tests and debugging."""
+        return self._sources
 
-    def truth(self) -> dict:
-        return truth_from_model(self._model)
+    def onec_store(self) -> dict[str, list[dict]]:
+        with bulk_allocation():
+            return export_store(self._model, self.configuration)
+
+    def amocrm_store(self) -> dict:
+        with bulk_allocation():
+            return amocrm_store(self._model, self._sources)
+
+    def website_store(self) -> dict:
+        with bulk_allocation():
+            return website_store(self._sources)
+
+    def metrica_store(self) -> dict:
+        with bulk_allocation():
+            return metrica_store(self._sources)
+
+    def truth(self, sources=("onec",)) -> dict:
+        if tuple(sources) == ("onec",):
+            return truth_from_model(self._model)
+        with bulk_allocation():
+            return truth_for_sources(self._model, self._sources, sources)
 
     def apply_nightly_changes(self) -> NightReport:
         self._model.nights += 1
-        night = self._model.nights
-        self._faker.seed_instance(f"salespipe:{self._model.seed}:night:{night}")
-        return apply_night(self._model, stream(self._model.seed, f"night:{night}"), self._faker)
+        night, seed = self._model.nights, self._model.seed
+        self._faker.seed_instance(f"salespipe:{seed}:night:{night}")
+        report = apply_night(self._model, stream(seed, f"night:{night}"), self._faker)
+        # After the 1C night, from a stream of its own: the 1C night stays what it was before the CRM.
+        apply_sources_night(
+            self._model, self._sources, report, stream(seed, f"sources-night:{night}"), self._faker
+        )
+        return report
 
 
 def generate_company(scale: float = 0.02, seed: int = 7, configuration: str = "ut11") -> Company:
+    with bulk_allocation():
+        return _generate(scale, seed, configuration)
+
+
+def _generate(scale: float, seed: int, configuration: str) -> Company:
     if configuration not in CONFIGURATIONS:
         raise ValueError(f"configuration must be one of {sorted(CONFIGURATIONS)}, got {configuration!r}")
     if scale <= 0:
@@ -103,7 +152,23 @@ def generate_company(scale: float = 0.02, seed: int = 7, configuration: str = "u
         used_emails=used_emails,
     )
     write_history(model, stream(seed, "history"))
-    return Company(model, configuration, faker)
+    return Company(model, write_sources(model, seed, faker), configuration, faker)
+
+
+def write_sources(model: Model, seed: int, faker: Faker) -> Sources:
+    """The site, the CRM and Metrica over the finished 1C history (CONTRACTS_CRM §1)."""
+    horizon = datetime.combine(model.as_of_date, time(21, 0))  # nights add theirs after it
+    users = {m.ref_key: FIRST_USER_ID + i for i, m in enumerate(model.managers)}
+    sources = Sources(horizon, users)
+    build_site(SiteBuilder(model, sources, stream(seed, "site"), faker), linkable_people)
+    crm = CrmBuilder(model, sources, stream(seed, "crm"), faker)
+    sources.next_id.update(FIRST_IDS)
+    build_leads(crm)
+    crm.assign_contacts(sources.leads)
+    build_activity(crm)
+    crm.number(sources.leads, sources.contacts, sources.calls, sources.tasks)
+    build_visits(sources, model.as_of_date, stream(seed, "visits"))
+    return sources
 
 
 def write_history(model: Model, rng: random.Random) -> None:
@@ -180,10 +245,3 @@ def number_documents(model: Model) -> None:
         for number, doc in enumerate(sorted(docs, key=lambda d: (d.entered_at, d.ref_key)), start=1):
             doc.number = number
         model.next_number[kind] = len(docs) + 1
-    for doc in sorted((o for o in model.orders if o.site_number), key=lambda d: (d.date, d.ref_key)):
-        doc.site_number = f"W-{model.next_site_number}"
-        model.next_site_number += 1
-    by_order = {s.order_key: s for s in model.shipments}
-    for order in model.orders:
-        if order.ref_key in by_order:
-            by_order[order.ref_key].site_number = order.site_number

@@ -62,7 +62,7 @@ class Document:
     manual_number: bool = False  # typed by hand: short, space-padded Number
     order_key: str = ZERO_GUID
     sale_key: str = ZERO_GUID  # returns: the shipment returned
-    site_number: str = ""  # НомерПоДаннымКлиента
+    site_number: str = ""  # НомерПоДаннымКлиента: the site order number ("site" until the site numbers it)
     contract_key: str = ZERO_GUID
     incoming_date: datetime | None = None
     version: int = 1
@@ -96,7 +96,6 @@ class Model:
     used_phones: set[str] = field(default_factory=set)
     used_emails: set[str] = field(default_factory=set)
     next_number: dict[str, int] = field(default_factory=dict)
-    next_site_number: int = 10001
     nights: int = 0
 
     def __post_init__(self) -> None:

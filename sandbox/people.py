@@ -206,7 +206,7 @@ def make_person(
         phone = unique_mobile(rng, used_phones)
         if city in CITY_CODES and rng.random() < 0.6:  # an office landline instead of a mobile
             used_phones.discard(phone)
-            phone = _unique_landline(rng, CITY_CODES[city], used_phones)
+            phone = unique_landline(rng, CITY_CODES[city], used_phones)
         slug = translit(name.split("«")[1])[:20] or "firma"
         email = _unique_email(
             rng, f"{rng.choice(['info', 'zakaz', 'office', 'snab'])}.{slug}", used_emails, f"{slug}.ru"
@@ -235,7 +235,7 @@ def make_person(
     )
 
 
-def _unique_landline(rng: random.Random, area: str, used: set[str]) -> str:
+def unique_landline(rng: random.Random, area: str, used: set[str]) -> str:
     while True:
         phone = f"{area}{rng.randint(2_000_000, 9_999_999)}"
         if phone not in used:
@@ -400,7 +400,7 @@ def _type_shared_numbers(
                 card.contacts = [c for c in card.contacts if c.kind != "Телефон"]
             card.contacts.insert(0, phone_contact(manager.phone, rng.randrange(PHONE_STYLES)))
     for _ in range(max(1, round(n / 500))):
-        office = _unique_landline(rng, "495", used_phones)
+        office = unique_landline(rng, "495", used_phones)
         for _ in range(rng.randint(4, 6)):
             card = first_card[next(pool).person_id]
             card.contacts.append(phone_contact(office, rng.randrange(PHONE_STYLES), "Рабочий телефон"))

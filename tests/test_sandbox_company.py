@@ -14,7 +14,6 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -202,12 +201,8 @@ def test_same_seed_is_identical_in_another_process_with_another_hash_seed():
 
 
 def test_scale_one_is_twenty_thousand_customers_and_two_hundred_thousand_sales_over_three_years():
-    started = time.perf_counter()
-    company = generate_company(scale=1.0, seed=SEED)
+    company = generate_company(scale=1.0, seed=SEED)  # its speed is measured in bench/sandbox_generation.py
     truth = company.truth()
-    seconds = time.perf_counter() - started
-    print(f"scale 1: generate + truth {seconds:.1f} s")
-    assert seconds < 60, "scale 1 must stay usable for a local benchmark"
     assert 17_000 <= truth["customers"] <= 23_000
     assert 170_000 <= truth["sales_total"] <= 230_000
     months = [row["month"] for row in truth["monthly"]]
@@ -221,10 +216,8 @@ def test_demo_default_scale_is_five_hundredths_and_a_twentieth_of_scale_one():
     from flows.cli import build_parser
 
     assert build_parser().parse_args(["demo"]).scale == DEMO_SCALE
-    started = time.perf_counter()
     company = generate_company(scale=DEMO_SCALE, seed=SEED + 2)
     truth = company.truth()
-    assert time.perf_counter() - started < 5
     assert 850 <= truth["customers"] <= 1150
     assert 8_500 <= truth["sales_total"] <= 11_500
 
