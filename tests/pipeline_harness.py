@@ -22,20 +22,43 @@ PASSWORD = "pw-Секрет-7781"  # distinctive, so a test can grep every log f
 
 
 class SandboxPipeline:
-    def __init__(self, home: Path, store: dict, *, password: str = PASSWORD, http_timeout: float = 10.0):
+    """The pipeline pointed at sandbox systems on loopback.
+
+    `SandboxPipeline(home, store)` serves one 1C store (tests that tamper with 1C records);
+    `SandboxPipeline.for_company(home, company, sources)` serves the company's systems through
+    `SandboxLandscape`, exactly as the demo does.
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        store: dict | None = None,
+        *,
+        password: str = PASSWORD,
+        http_timeout: float = 10.0,
+        landscape=None,
+    ):
         self.home = home
         self.home.mkdir(parents=True, exist_ok=True)
-        self.simulator = OneCSimulator(store, username=USER, password=password)
-        self.url = self.simulator.start()
+        if landscape is None:
+            landscape = _OneStoreLandscape(store, password)
+        self.landscape = landscape.start()
+        self.simulator = self.landscape.simulators.get("onec")
+        self.url = self.landscape.urls.get("onec")
         self.env = {
             "SALESPIPE_HOME": str(home),
-            "SALESPIPE_ONEC_URL": self.url,
-            "SALESPIPE_ONEC_USER": USER,
-            "SALESPIPE_ONEC_PASSWORD": password,
             "SALESPIPE_ONEC_PAGE_SIZE": "200",
             "SALESPIPE_HTTP_TIMEOUT": str(http_timeout),
             "SALESPIPE_HTTP_MAX_RETRIES": "6",
+            **self.landscape.env(),
         }
+
+    @classmethod
+    def for_company(cls, home: Path, company, sources=None, **kwargs) -> SandboxPipeline:
+        from sandbox.landscape import ALL_SOURCES, SandboxLandscape
+
+        landscape = SandboxLandscape(company, sources or ALL_SOURCES, onec_password=PASSWORD)
+        return cls(home, landscape=landscape, **kwargs)
 
     # ---- running ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -71,6 +94,10 @@ class SandboxPipeline:
             start_new_session=True,  # its own process group: a crash test kills Prefect's server child too
         )
 
+    def refresh_from_company(self) -> None:
+        """After `company.apply_nightly_changes()`: every simulator serves the changed company."""
+        self.landscape.refresh_stores()
+
     def replace_store(self, store: dict) -> None:
         with self.simulator.store_lock:
             self.simulator.store.clear()
@@ -95,4 +122,27 @@ class SandboxPipeline:
                     for name in sorted(names)}  # fmt: skip
 
     def close(self) -> None:
-        self.simulator.stop()
+        self.landscape.stop()
+
+
+class _OneStoreLandscape:
+    """Just a 1C simulator over a given store (which tests may have edited by hand)."""
+
+    def __init__(self, store: dict, password: str):
+        self.simulators = {"onec": OneCSimulator(store, username=USER, password=password)}
+        self.urls: dict[str, str] = {}
+        self.password = password
+
+    def start(self):
+        self.urls["onec"] = self.simulators["onec"].start()
+        return self
+
+    def stop(self) -> None:
+        self.simulators["onec"].stop()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "SALESPIPE_ONEC_URL": self.urls["onec"],
+            "SALESPIPE_ONEC_USER": USER,
+            "SALESPIPE_ONEC_PASSWORD": self.password,
+        }
