@@ -2,6 +2,7 @@
 
     /tmp/venv/bin/python bench/landing_throughput.py --scale 0.5 --page-size 1000 --repeat 3
     /tmp/venv/bin/python bench/landing_throughput.py --scale 0.5 --profile   # where land_page spends time
+    /tmp/venv/bin/python bench/landing_throughput.py --scale 0.5 --baseline f29e262   # before/after
 
 Both sides start from the same records (1C shipments of the sandbox company with inline Товары, as
 the connector hands them over: navigation links dropped, ordered by Date, Ref_Key) and end with them
@@ -14,6 +15,10 @@ to the file.
 Night 1 lands into an empty warehouse; night 2 lands the same records again into the same file with a
 new run id (nothing changed at the source: every record must be recognised as unchanged and nothing
 appended). Each repeat uses a fresh file; the median of the repeats is reported.
+
+`--baseline REV` also times warehouse/landing.py as it was at git revision REV (loaded from `git show`,
+with today's warehouse/schema.py) in every repeat, right after the current one: a before/after on the
+same records under the same machine load.
 """
 
 from __future__ import annotations
@@ -21,34 +26,59 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import importlib.util
 import io
+import json
 import os
 import platform
 import pstats
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
+from hashlib import md5
 from pathlib import Path
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from connectors.onec import STREAMS, _without_navigation_links
 from sandbox.company import generate_company
-from warehouse.landing import Landing, ensure_meta
+from warehouse.landing import Landing, _prepare_page, ensure_meta
 
 ENTITY_SET = "Document_РеализацияТоваровУслуг"
 SPEC = next(spec for spec in STREAMS if spec.name == "shipments")
 
 
-def shipments(scale: float, seed: int) -> list[dict]:
-    """The records as OneCSource.read yields them for a first full window read."""
+def shipments(scale: float, seed: int, *, reparse: bool = True) -> list[dict]:
+    """The records as OneCSource.read yields them for a first full window read.
+
+    With `reparse` (the default) every 1000 records are parsed again from their JSON text, as the
+    connector's response parsing hands them over: the generator's own objects are scattered over the
+    heap, and orjson serialises them ~30 % slower than freshly parsed ones.
+    """
     store = generate_company(scale=scale, seed=seed).onec_store()
     records = [_without_navigation_links(r) for r in store[ENTITY_SET]]
     records.sort(key=lambda r: (r["Date"], r["Ref_Key"]))
+    if reparse:
+        records = [
+            r
+            for start in range(0, len(records), 1000)
+            for r in json.loads(orjson.dumps(records[start : start + 1000]))
+        ]
     return records
+
+
+def warm_up(landing_cls: type) -> None:
+    """Pay the one-time costs (the first `con.register` imports pandas, ~0.35 s) outside the timings."""
+    with duckdb.connect() as con:
+        ensure_meta(con)
+        landing = landing_cls(con, run_id="warm-up", source="onec", schema="raw_onec")
+        landing.open_stream(SPEC.name)
+        record = {"Ref_Key": "warm-up", "Date": "2000-01-01T00:00:00", "DataVersion": "v"}
+        landing.land_page(SPEC, [record], record["Date"], version_field="DataVersion")
 
 
 def pages(records: list[dict], page_size: int):
@@ -82,9 +112,26 @@ class TimedConnection:
         return getattr(self._con, name)
 
 
-def land_night(con, run_id: str, records: list[dict], page_size: int) -> tuple[float, int, int]:
+def landing_at(rev: str, folder: Path) -> type:
+    """The Landing class of warehouse/landing.py at git revision `rev`."""
+    repo = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{rev}:warehouse/landing.py"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+    path = folder / f"landing_{rev.replace('/', '_')}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"landing_at_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.Landing
+
+
+def land_night(
+    con, run_id: str, records: list[dict], page_size: int, landing_cls: type = Landing
+) -> tuple[float, int, int]:
     """Land every page of `records` as one run; returns (seconds, records landed, pages)."""
-    landing = Landing(con, run_id=run_id, source="onec", schema="raw_onec")
+    landing = landing_cls(con, run_id=run_id, source="onec", schema="raw_onec")
     landing.open_stream(SPEC.name)
     gc.collect()
     landed = n_pages = 0
@@ -97,12 +144,14 @@ def land_night(con, run_id: str, records: list[dict], page_size: int) -> tuple[f
     return time.perf_counter() - started, landed, n_pages
 
 
-def landing_repeat(folder: Path, records: list[dict], page_size: int, i: int) -> dict:
+def landing_repeat(
+    folder: Path, records: list[dict], page_size: int, i: int, landing_cls: type = Landing
+) -> dict:
     path = folder / f"landing_{i}.duckdb"
     with duckdb.connect(str(path)) as con:
         ensure_meta(con)
-        night1, landed1, n_pages = land_night(con, f"bench-{i}-night1", records, page_size)
-        night2, landed2, _ = land_night(con, f"bench-{i}-night2", records, page_size)
+        night1, landed1, n_pages = land_night(con, f"bench-{i}-night1", records, page_size, landing_cls)
+        night2, landed2, _ = land_night(con, f"bench-{i}-night2", records, page_size, landing_cls)
         raw_rows = con.execute("select count(*) from raw_onec.shipments").fetchone()[0]
     size_mb = path.stat().st_size / 2**20
     path.unlink()
@@ -137,31 +186,25 @@ def page_table_parts(records: list[dict], page_size: int) -> None:
     """The Python side of all pages, piece by piece, without a profiler (C calls hide inside cProfile).
 
     Two passes: the first one also pays for the process growing (fresh memory from the kernel), the
-    second reuses freed memory, as a long nightly run mostly does.
+    second reuses freed memory, as a long nightly run mostly does. Each page's output is dropped before
+    the next page, as landing does.
     """
     chunks = [page for page, _ in pages(records, page_size)]
-    landing = Landing.__new__(Landing)  # _page_table needs no connection
     steps = [
-        ("Landing._page_table, all of it", lambda page: landing._page_table(SPEC, page, "DataVersion"), 0),
-        ("  orjson.dumps per record", lambda page: [orjson.dumps(r) for r in page], 0),
-        ("  .decode() of those bytes", lambda page: [b.decode() for b in page], 1),
-        ("  pa.array(str list, pa.string())", lambda page: pa.array(page, pa.string()), 2),
-        ("  spec.key_of per record", lambda page: [SPEC.key_of(r) for r in page], 0),
-        ("alternative: pa.array(bytes list, pa.binary()).cast(pa.string())",
-         lambda page: pa.array(page, pa.binary()).cast(pa.string()), 1),
+        ("warehouse.landing._prepare_page, all of it", lambda page: _prepare_page(SPEC, page, "DataVersion")),
+        ("  orjson.dumps per record", lambda page: [orjson.dumps(r) for r in page]),
+        ("  orjson.dumps + hashlib.md5 per record",
+         lambda page: [md5(orjson.dumps(r)).hexdigest() for r in page]),
+        ("  spec.key_of per record", lambda page: [SPEC.key_of(r) for r in page]),
     ]  # fmt: skip
     seconds: dict[str, list[float]] = defaultdict(list)
     for _ in range(2):
-        outputs = [chunks, None, None]  # input 0: records; 1: dumps output; 2: decode output
-        for label, build, source in steps:
+        for label, build in steps:
             gc.collect()
             started = time.perf_counter()
-            out = [build(item) for item in outputs[source]]
+            for page in chunks:
+                build(page)
             seconds[label].append(time.perf_counter() - started)
-            if label.strip().startswith("orjson"):
-                outputs[1] = out
-            elif label.strip().startswith(".decode"):
-                outputs[2] = out
     print("\nPython side of all pages (no profiler):\n")
     print("| step | 1st pass s | 2nd pass s |\n|---|---:|---:|")
     for label, (first, second) in seconds.items():
@@ -221,10 +264,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="profile land_page instead of timing it")
     parser.add_argument("--top", type=int, default=25, help="cProfile lines with --profile")
+    parser.add_argument(
+        "--generated-objects",
+        action="store_true",
+        help="land the sandbox generator's objects as they are, not re-parsed from JSON (the 1st report)",
+    )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time warehouse/landing.py of this git revision"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    records = shipments(args.scale, args.seed)
+    records = shipments(args.scale, args.seed, reparse=not args.generated_objects)
     n = len(records)
     print(f"machine: {machine()}")
     print(
@@ -234,14 +285,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="salespipe-bench-") as tmp:
         folder = Path(tmp)
         if args.profile:
+            warm_up(Landing)
             profile_landing(folder, records, args.page_size, args.top)
             return
         ndjson = folder / "shipments.ndjson"
         ndjson.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
         print(f"NDJSON: {ndjson.stat().st_size / 2**20:.0f} MiB ({ndjson.stat().st_size / n:.0f} B/record)")
+        baseline = landing_at(args.baseline, folder) if args.baseline else None
+        for landing_cls in (Landing, baseline) if baseline else (Landing,):
+            warm_up(landing_cls)
         runs = []
         for i in range(1, args.repeat + 1):
             land = landing_repeat(folder, records, args.page_size, i)
+            if baseline is not None:
+                before = landing_repeat(folder, records, args.page_size, i, baseline)
+                land["base1"], land["base2"] = before["night1"], before["night2"]
             land["read_json"] = read_json_repeat(folder, ndjson, i, "read_json")
             land["objects"] = read_json_repeat(folder, ndjson, i, "objects")
             runs.append(land)
@@ -249,6 +307,11 @@ def main() -> None:
                 f"repeat {i}: landing night 1 {land['night1']:.2f} s, night 2 {land['night2']:.2f} s, "
                 f"read_json {land['read_json']:.2f} s, read_json_objects {land['objects']:.2f} s "
                 f"(landing file {land['file_mb']:.0f} MiB, {land['pages']} pages)"
+                + (
+                    f"; at {args.baseline}: night 1 {land['base1']:.2f} s, night 2 {land['base2']:.2f} s"
+                    if baseline
+                    else ""
+                )
             )
 
     def median(key: str) -> float:
@@ -256,15 +319,19 @@ def main() -> None:
 
     def row(name: str, key: str, note: str = "") -> str:
         seconds = median(key)
-        ratio = median("read_json") / seconds
-        return f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {ratio:.0%} | {note} |"
+        ratio, objects = median("read_json") / seconds, median("objects") / seconds
+        return f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {ratio:.0%} | {objects:.0%} | {note} |"
 
     print(f"\nmedian of {len(runs)}, {n} records, page size {args.page_size}:\n")
-    print("| what | seconds | records/s | vs read_json | note |\n|---|---:|---:|---:|---|")
+    print("| what | seconds | records/s | vs read_json | vs read_json_objects | note |")
+    print("|---|---:|---:|---:|---:|---|")
     print(row("DuckDB read_json → table (limit)", "read_json", "typed columns, auto-detected"))
     print(row("DuckDB read_json_objects → table", "objects", "one JSON column per record"))
     print(row("Landing.land_page, night 1 (empty warehouse)", "night1", "all records appended"))
     print(row("Landing.land_page, night 2 (same records again)", "night2", "0 appended (all unchanged)"))
+    if args.baseline:
+        print(row(f"Landing at {args.baseline}, night 1", "base1", "all records appended"))
+        print(row(f"Landing at {args.baseline}, night 2", "base2", "0 appended (all unchanged)"))
 
 
 if __name__ == "__main__":

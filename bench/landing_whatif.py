@@ -1,170 +1,60 @@
-"""What-if numbers behind the landing suggestions in docs/BENCHMARKS.md. NOT production code.
+"""What-if numbers behind the landing design in docs/BENCHMARKS.md §1. NOT production code.
 
-    /tmp/venv/bin/python bench/landing_whatif.py --scale 0.5
+    /tmp/venv/bin/python bench/landing_whatif.py --scale 0.5                       # pages of 1000
+    /tmp/venv/bin/python bench/landing_whatif.py --scale 0.5 --page-size 10000     # batches of 10 000
+    /tmp/venv/bin/python bench/landing_whatif.py --scale 0.5 --baseline f29e262    # + landing at that rev
+    /tmp/venv/bin/python bench/landing_whatif.py --state-lookup 100000 1000000     # per-page lookups
 
 Runs the same two nights as bench/landing_throughput.py (same records, same temp DuckDB file setup)
-for the current `warehouse.landing.Landing` and for prototypes that subclass it here, each change on
-top of the previous one, and prints seconds per night plus the SQL statements that took the time:
+for `warehouse.landing.Landing` and for variants that subclass it here, each taking one piece of the
+design away, and prints seconds per night plus the SQL statements that took the time:
 
-- current: warehouse/landing.py as it is;
-- +ckpt256: the same code with `SET checkpoint_threshold = '256MB'` on the connection (DuckDB's default
-  16 MB makes a WAL checkpoint every ~12 pages of this data, and those get slower as the file grows);
-- lean: page table built from orjson *bytes* (pa.binary → cast to string, no str → UTF-8 re-encode),
-  the rejects statement skipped when a page has none, the record_state join done once per page and
-  reused, JSON parsed only for rows that are appended, record_state upserted only for rows whose hash
-  or version changed (on night 2: none);
-- deferred: pages are appended (with the cursor, per page, atomically) to a durable pending table and
-  diffed against meta.record_state once per stream (`finish_stream`), so the state table is scanned once
-  per run instead of once per page.
+- landing: warehouse/landing.py as it is;
+- no digest: every page is compared with `meta.record_state` by a left join (the exact check landing
+  uses only for keys the digest cannot vouch for), so each page scans the stream's landed state;
+- ckpt 16MB: DuckDB's default `checkpoint_threshold` (an automatic checkpoint every ~12 pages of this
+  data, each slower than the last) instead of landing's 256 MB + one CHECKPOINT per stream;
+- `--baseline REV`: warehouse/landing.py of that git revision, loaded with `git show`.
 
-With `--state-join 100000 1000000` it only times the per-page dedupe join and the record_state upsert
-against a meta.record_state of that many keys (the join scans the whole table, all sources and
-streams, once per page).
+With `--state-lookup N …` it only times, per page of 1000 keys, the ways to look a page up in a
+meta.record_state of N keys of this stream plus N of another stream (the digest is built from this
+stream's keys): DuckDB 2.0 has no index join, so everything but the ART probe of a plain insert scans.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import random
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
-import orjson
 import pyarrow as pa
-from landing_throughput import SPEC, TimedConnection, pages, shipments  # bench/ is on sys.path
+from landing_throughput import (
+    SPEC,
+    TimedConnection,
+    landing_at,
+    pages,
+    shipments,
+    warm_up,
+)  # bench/ on sys.path
 
-from warehouse.landing import Landing, PageResult, _record_text, ensure_meta, utc_now
-from warehouse.schema import identifier, raw_table
-
-
-class LeanLanding(Landing):
-    def _page_table(self, spec, records, version_field):
-        ids, cursors, texts, versions, reasons = [], [], [], [], []
-        cursor_field = spec.cursor_field
-        for record in records:
-            try:
-                texts.append(orjson.dumps(record))
-            except TypeError:
-                texts.append(_record_text(record).encode())
-            if isinstance(record, dict):
-                key = spec.key_of(record)
-                reasons.append(None if key is not None else "no key")
-                c = record.get(cursor_field) if cursor_field else None
-                v = record.get(version_field) if version_field else None
-                cursors.append(c if c is None or isinstance(c, str) else str(c))
-                versions.append(v if v is None or isinstance(v, str) else str(v))
-            else:
-                key = None
-                reasons.append("not a JSON object")
-                cursors.append(None)
-                versions.append(None)
-            ids.append(key)
-        return pa.table(
-            {
-                "record_no": pa.array(range(1, len(records) + 1), pa.int64()),
-                "_id": pa.array(ids, pa.string()),
-                "_cursor": pa.array(cursors, pa.string()),
-                "_text": pa.array(texts, pa.binary()).cast(pa.string()),
-                "_version": pa.array(versions, pa.string()),
-                "reason": pa.array(reasons, pa.string()),
-            }
-        )
-
-    def _rejects(self, stream, page) -> int:
-        if page.column("reason").null_count == page.num_rows:
-            return 0
-        return self.con.execute(
-            """insert into meta.rejects
-               select ?, ?, ?, record_no, reason, _text, ? from incoming_page where reason is not null""",
-            [self.run_id, self.source, stream, utc_now()],
-        ).fetchone()[0]
-
-    def _diff(self, stream, source_sql, order, params=()):
-        self.con.execute(
-            f"""create or replace temp table page_rows as
-                with p as (select _id, _cursor, _text, md5(_text) as _hash, _version from {source_sql}
-                           qualify row_number() over (partition by _id order by {order}) = 1)
-                select p.*, (s._id is null or s._hash <> p._hash or s._deleted) as _changed,
-                       (s._version is distinct from p._version) as _version_changed
-                from p left join meta.record_state s
-                  on s.source = ? and s.stream = ? and s._id = p._id""",
-            [*params, self.source, stream],
-        )
-
-    def _apply(self, stream) -> int:
-        con = self.con
-        con.execute(f"insert or ignore into seen_{identifier(stream)} select _id, _version from page_rows")
-        landed = con.execute(
-            f"""insert into {raw_table(self.schema, stream)}
-                select _id, _cursor, _text::json, _hash, false, ?, ?, nextval('meta.load_seq')
-                from page_rows where _changed order by _cursor, _id""",
-            [self.run_id, utc_now()],
-        ).fetchone()[0]
-        con.execute(
-            """insert or replace into meta.record_state
-               select ?, ?, _id, _hash, _version, false from page_rows where _changed or _version_changed""",
-            [self.source, stream],
-        )
-        return landed
-
-    def _insert_page(self, stream, page):
-        self.con.register("incoming_page", page)
-        try:
-            rejected = self._rejects(stream, page)
-            self._diff(stream, "incoming_page where reason is null", "record_no desc")
-        finally:
-            self.con.unregister("incoming_page")
-        return PageResult(read=page.num_rows, landed=self._apply(stream), rejected=rejected)
-
-    def finish_stream(self, stream) -> int:
-        return 0
+from warehouse.landing import _KEY_DIGEST, _STATE_DIGEST, Landing, ensure_meta
 
 
-class DeferredLanding(LeanLanding):
-    def open_stream(self, stream):
-        super().open_stream(stream)
-        self.con.execute(
-            f"""create table if not exists meta.pending_{identifier(stream)} (page_no bigint,
-                record_no bigint, _id varchar, _cursor varchar, _text varchar, _version varchar)"""
-        )
-        self.page_no = 0
-
-    def _insert_page(self, stream, page):
-        self.page_no += 1
-        self.con.register("incoming_page", page)
-        try:
-            rejected = self._rejects(stream, page)
-            self.con.execute(
-                f"""insert into meta.pending_{identifier(stream)} select ?, record_no, _id, _cursor, _text,
-                    _version from incoming_page where reason is null""",
-                [self.page_no],
-            )
-        finally:
-            self.con.unregister("incoming_page")
-        return PageResult(read=page.num_rows, landed=0, rejected=rejected)
-
-    def finish_stream(self, stream) -> int:
-        con = self.con
-        con.execute("begin transaction")
-        try:
-            self._diff(stream, f"meta.pending_{identifier(stream)}", "page_no desc, record_no desc")
-            landed = self._apply(stream)
-            con.execute(f"delete from meta.pending_{identifier(stream)}")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-        return landed
+class NoDigestLanding(Landing):
+    def _changes(self, stream):
+        return self._exact_changes(stream, None)
 
 
-VARIANTS = {
-    "current": (Landing, []),
-    "current +ckpt256": (Landing, ["set checkpoint_threshold = '256MB'"]),
-    "lean +ckpt256": (LeanLanding, ["set checkpoint_threshold = '256MB'"]),
-    "deferred +ckpt256": (DeferredLanding, ["set checkpoint_threshold = '256MB'"]),
-}
+class DefaultCheckpointLanding(Landing):
+    def __init__(self, con, **kwargs):
+        super().__init__(con, **kwargs)
+        con.execute("set checkpoint_threshold = '16MB'")
 
 
 def night(con, cls, run_id, records, page_size) -> tuple[float, int]:
@@ -175,48 +65,87 @@ def night(con, cls, run_id, records, page_size) -> tuple[float, int]:
     started = time.perf_counter()
     for page, cursor in pages(records, page_size):
         landed += landing.land_page(SPEC, page, cursor, version_field="DataVersion").landed
-    if hasattr(landing, "finish_stream"):
-        landed += landing.finish_stream(SPEC.name)
     con.execute("checkpoint")
     return time.perf_counter() - started, landed
 
 
-def state_join_scaling(sizes: list[int], page_size: int) -> None:
-    """ms per page of landing's dedupe join against meta.record_state holding `size` keys."""
-    import random
-    import uuid
+KEY, STATE = _KEY_DIGEST.format(p="p."), _STATE_DIGEST.format(p="p.")
+LOOKUPS = {
+    "left join on record_state": """
+        select p._id from p left join meta.record_state s
+          on s.source = 'onec' and s.stream = 'shipments' and s._id = p._id
+        where s._id is null or s._deleted or s._hash <> p._hash or s._version is distinct from p._version""",
+    "digest join": f"""
+        select p._id from p left join digest d on d._key = {KEY}
+        where d._key is null or d._state is distinct from {STATE}""",
+    "ON CONFLICT DO UPDATE … RETURNING": """
+        insert into meta.record_state select 'onec', 'shipments', _id, _hash, _version, false from p
+        on conflict do update set _hash = excluded._hash, _version = excluded._version, _deleted = false
+        where record_state._hash <> excluded._hash or record_state._deleted
+           or record_state._version is distinct from excluded._version
+        returning _id""",
+    "insert or replace, all rows": """
+        insert or replace into meta.record_state
+        select 'onec', 'shipments', _id, _hash, _version, false from p""",
+    "plain insert of new keys (ART probe)": """
+        insert into meta.record_state select 'onec', 'shipments', _id, _hash, _version, false from p""",
+}
 
-    print("\n| keys in meta.record_state | ms per page: left join (current) | insert or replace |")
-    print("|---:|---:|---:|")
+
+def _state_of(con, keys: list[str]) -> None:
+    """meta.record_state with `keys` in onec.shipments and as many in onec.orders, and the digest."""
+    ensure_meta(con)
+    for stream in ("orders", "shipments"):
+        con.register("k", pa.table({"_id": keys if stream == "shipments" else list(reversed(keys))}))
+        con.execute(
+            f"insert into meta.record_state select 'onec', '{stream}', _id, md5(_id), 'v1', false from k"
+        )
+    con.unregister("k")
+    con.execute(
+        f"""create temp table digest as
+            select {_KEY_DIGEST.format(p="")} as _key, {_STATE_DIGEST.format(p="")} as _state
+            from meta.record_state where source = 'onec' and stream = 'shipments'"""
+    )
+    con.execute("checkpoint")
+
+
+def _median_ms(con, sql: str) -> float:
+    runs = []
+    for _ in range(11):
+        con.execute("begin")
+        started = time.perf_counter()
+        con.execute(sql).fetchall()
+        runs.append(time.perf_counter() - started)
+        con.execute("rollback")
+    return sorted(runs)[len(runs) // 2] * 1000
+
+
+def state_lookup_scaling(sizes: list[int], page_size: int) -> None:
+    """ms per page of each way to find a page's new and changed keys in meta.record_state."""
+    print(f"\nms per page of {page_size} keys, all unchanged (the last column: all new):\n")
+    print("| keys of this stream (+ as many of another) | " + " | ".join(LOOKUPS) + " |")
+    print("|---:|" + "---:|" * len(LOOKUPS))
+    rnd = random.Random(7)
     for size in sizes:
+        keys = [str(uuid.UUID(int=rnd.getrandbits(128))) for _ in range(size)]
+        sample = rnd.sample(keys, page_size)
+        unchanged = pa.table(
+            {
+                "_id": sample,
+                "_hash": [hashlib.md5(k.encode()).hexdigest() for k in sample],
+                "_version": ["v1"] * page_size,
+            }
+        )
+        fresh = [str(uuid.UUID(int=rnd.getrandbits(128))) for _ in range(page_size)]
+        new = pa.table({"_id": fresh, "_hash": ["h"] * page_size, "_version": ["v1"] * page_size})
         with tempfile.TemporaryDirectory(prefix="salespipe-whatif-") as tmp:
             with duckdb.connect(str(Path(tmp) / "s.duckdb")) as con:
-                ensure_meta(con)
-                keys = [str(uuid.uuid4()) for _ in range(size)]
-                con.register("k", pa.table({"_id": keys}))
-                con.execute(
-                    "insert into meta.record_state select 'onec', 'shipments', _id, md5(_id), 'v', false "
-                    "from k"
-                )
-                con.unregister("k")
-                con.execute("checkpoint")
-                page = random.Random(7).sample(keys, page_size)
-                con.register("page_rows", pa.table({"_id": page, "_hash": ["changed"] * page_size}))
-                join = """select p._id from page_rows p left join meta.record_state s
-                          on s.source = 'onec' and s.stream = 'shipments' and s._id = p._id
-                          where s._id is null or s._hash <> p._hash or s._deleted"""
-                upsert = """insert or replace into meta.record_state
-                            select 'onec', 'shipments', _id, _hash, 'w', false from page_rows"""
+                _state_of(con, keys)
                 timings = []
-                for sql in (join, upsert):
-                    con.execute("begin")
-                    con.execute(sql).fetchall()
-                    started = time.perf_counter()
-                    for _ in range(10):
-                        con.execute(sql).fetchall()
-                    timings.append((time.perf_counter() - started) / 10 * 1000)
-                    con.execute("rollback")
-        print(f"| {size:,} | {timings[0]:.1f} | {timings[1]:.1f} |")
+                for label, sql in LOOKUPS.items():
+                    con.register("p", new if label.startswith("plain insert") else unchanged)
+                    timings.append(_median_ms(con, sql))
+        print(f"| {size:,} | " + " | ".join(f"{ms:.1f}" for ms in timings) + " |")
 
 
 def main() -> None:
@@ -225,38 +154,47 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument(
-        "--state-join", type=int, nargs="*", help="only time the dedupe join for these record_state sizes"
+        "--baseline", metavar="REV", help="also time warehouse/landing.py of this git revision"
+    )
+    parser.add_argument(
+        "--state-lookup", type=int, nargs="*", help="only time per-page state lookups for these state sizes"
     )
     args = parser.parse_args()
-    if args.state_join:
-        state_join_scaling(args.state_join, args.page_size)
+    if args.state_lookup:
+        state_lookup_scaling(args.state_lookup, args.page_size)
         return
     records = shipments(args.scale, args.seed)
     n = len(records)
     print(f"{n} shipments, page size {args.page_size}\n")
     print("| variant | night 1 s | records/s | night 2 s | records/s | top statements night 1 / night 2 |")
     print("|---|---:|---:|---:|---:|---|")
-    for name, (cls, settings) in VARIANTS.items():
-        with tempfile.TemporaryDirectory(prefix="salespipe-whatif-") as tmp:
-            with duckdb.connect(str(Path(tmp) / "w.duckdb")) as raw:
-                for setting in settings:
-                    raw.execute(setting)
+    with tempfile.TemporaryDirectory(prefix="salespipe-whatif-") as tmp:
+        variants = {"landing": Landing, "no digest": NoDigestLanding, "ckpt 16MB": DefaultCheckpointLanding}
+        if args.baseline:
+            variants[f"at {args.baseline}"] = landing_at(args.baseline, Path(tmp))
+        for cls in variants.values():
+            warm_up(cls)
+        for name, cls in variants.items():
+            path = Path(tmp) / f"w_{len(name)}.duckdb"
+            with duckdb.connect(str(path)) as raw:
                 ensure_meta(raw)
                 con1 = TimedConnection(raw)
                 t1, landed1 = night(con1, cls, "night1", records, args.page_size)
                 con2 = TimedConnection(raw)
                 t2, landed2 = night(con2, cls, "night2", records, args.page_size)
                 rows = raw.execute("select count(*), count(distinct _id) from raw_onec.shipments").fetchone()
-        assert landed1 == n and landed2 == 0 and rows == (n, n), (landed1, landed2, rows)
+            path.unlink()
+            assert landed1 == n and landed2 == 0 and rows == (n, n), (landed1, landed2, rows)
 
-        def top(con):
-            def short(label):
-                return label.split(" into ")[-1].split()[0] if " into " in label else label.split()[0]
+            def top(con):
+                def short(label):
+                    return label.split(" into ")[-1].split()[0] if " into " in label else label.split()[0]
 
-            ranked = sorted(con.seconds.items(), key=lambda kv: -kv[1])[:3]
-            return ", ".join(f"{short(label)} {secs:.1f}" for label, secs in ranked)
+                ranked = sorted(con.seconds.items(), key=lambda kv: -kv[1])[:3]
+                return ", ".join(f"{short(label)} {secs:.2f}" for label, secs in ranked)
 
-        print(f"| {name} | {t1:.2f} | {n / t1:,.0f} | {t2:.2f} | {n / t2:,.0f} | {top(con1)} / {top(con2)} |")
+            nights = f"{t1:.2f} | {n / t1:,.0f} | {t2:.2f} | {n / t2:,.0f}"
+            print(f"| {name} | {nights} | {top(con1)} / {top(con2)} |", flush=True)
 
 
 if __name__ == "__main__":

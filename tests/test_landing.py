@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from connectors.base import StreamSpec
-from warehouse.landing import Landing
+from warehouse.landing import Landing, PageResult
 
 DOCS = StreamSpec("shipments", "Document_X", "window", ("Ref_Key",), "Date")
 PRICES = StreamSpec("prices", "InformationRegister_X", "full", ("Period", "Номенклатура_Key", "ВидЦены_Key"))
@@ -129,3 +129,119 @@ def test_composite_keys_join_their_fields(con):
     row = {"Period": "2024-01-01T00:00:00", "Номенклатура_Key": "p1", "ВидЦены_Key": "t1", "Цена": 10}
     assert target.land_page(PRICES, [row], None).landed == 1
     assert con.execute("select _id from raw_onec.prices").fetchone()[0] == "2024-01-01T00:00:00|p1|t1"
+
+
+def record_state(con) -> list[tuple]:
+    return con.execute("select * from meta.record_state order by all").fetchall()
+
+
+def raw_rows(con) -> int:
+    return con.execute("select count(*) from raw_onec.shipments").fetchone()[0]
+
+
+def test_a_night_with_nothing_changed_appends_nothing_and_leaves_the_state_as_it_was(con):
+    records = [doc(f"k{i}", f"2024-01-{i + 1:02}T10:00:00", i, f"v{i}") for i in range(20)]
+    assert landing(con).land_page(DOCS, records, "2024-01-20", version_field="DataVersion").landed == 20
+    state = record_state(con)
+    again = landing(con, "r2").land_page(DOCS, records, "2024-01-21", version_field="DataVersion")
+    assert again == PageResult(read=20, landed=0, rejected=0)
+    assert record_state(con) == state and raw_rows(con) == 20
+    assert landing(con, "r3").cursor("shipments") == "2024-01-21"
+
+
+def test_a_changed_record_appends_one_row_and_a_new_version_alone_only_updates_the_state(con):
+    landing(con).land_page(
+        DOCS, [doc("a", "2024-01-01T10:00:00", 1), doc("b", "2024-01-01T11:00:00", 2)], None
+    )
+    assert [(row[2], row[4]) for row in record_state(con)] == [("a", None), ("b", None)]
+    second = landing(con, "r2")
+    changed = second.land_page(
+        DOCS,
+        [doc("a", "2024-01-01T10:00:00", 5, "v2"), doc("b", "2024-01-01T11:00:00", 2)],
+        None,
+        version_field="DataVersion",
+    )
+    assert changed.landed == 1
+    rows = con.execute("select _id, _batch_id from raw_onec.shipments order by _batch_id, _id").fetchall()
+    assert rows == [("a", "r1"), ("b", "r1"), ("a", "r2")]
+    # b is unchanged but now has a version: the state learns it, the raw table gets nothing.
+    assert [(row[2], row[4]) for row in record_state(con)] == [("a", "v2"), ("b", "v1")]
+
+
+def test_within_one_run_a_record_changed_and_changed_back_lands_each_time(con):
+    target = landing(con)
+    landed = [
+        target.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", amount)], None).landed
+        for amount in (1, 2, 1, 1)
+    ]
+    assert landed == [1, 1, 1, 0]
+    amounts = con.execute(
+        "select _data->>'СуммаДокумента' from raw_onec.shipments order by _loaded_seq"
+    ).fetchall()
+    assert amounts == [("1",), ("2",), ("1",)]
+
+
+def test_a_page_that_failed_lands_in_full_when_tried_again(con, monkeypatch):
+    target = landing(con)
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(target, "_save_cursor", explode)
+    page = [doc("a", "2024-01-01T10:00:00", 1), doc("b", "2024-01-02T10:00:00", 2)]
+    with pytest.raises(RuntimeError):
+        target.land_page(DOCS, page, "2024-01-02T10:00:00")
+    monkeypatch.undo()
+    assert record_state(con) == [] and raw_rows(con) == 0
+    assert target.land_page(DOCS, page, "2024-01-02T10:00:00").landed == 2
+    assert target.cursor("shipments") == "2024-01-02T10:00:00"
+
+
+def test_a_key_tombstoned_in_this_run_is_landed_again_when_it_comes_back(con):
+    target = landing(con)
+    target.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1)], None)
+    assert target.land_tombstones("shipments", ["a"]) == 1
+    assert target.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1)], None).landed == 1
+    assert [(row[2], row[5]) for row in record_state(con)] == [("a", False)]
+
+
+def test_landing_a_stream_leaves_other_streams_and_sources_alone(con):
+    elsewhere = Landing(con, run_id="r1", source="bp30", schema="raw_bp30")
+    elsewhere.open_stream("shipments")
+    elsewhere.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1), doc("z", "2024-01-01T10:00:00", 9)], "c1")
+    prices = Landing(con, run_id="r1", source="onec", schema="raw_onec")
+    prices.open_stream("prices")
+    row = {"Period": "2024-01-01T00:00:00", "Номенклатура_Key": "p1", "ВидЦены_Key": "t1", "Цена": 10}
+    prices.land_page(PRICES, [row], None)
+    before = record_state(con)
+
+    target = landing(con, "r2")
+    page = [doc("a", "2024-01-01T10:00:00", 2)]
+    assert target.land_page(DOCS, page, "c2", version_field="DataVersion").landed == 1
+    target.note_versions("shipments", [("a", "v1")])
+    assert target.vanished_keys("shipments") == []
+    assert target.changed_keys("shipments") == []
+
+    ours = [r for r in record_state(con) if (r[0], r[1]) == ("onec", "shipments")]
+    assert [r for r in record_state(con) if r not in ours] == before
+    assert elsewhere.cursor("shipments") == "c1" and target.cursor("shipments") == "c2"
+    assert con.execute("select count(*) from raw_bp30.shipments").fetchone()[0] == 2
+
+
+def test_a_later_version_scan_overrides_what_pages_and_earlier_scans_saw(con):
+    target = landing(con)
+    target.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1)], None, version_field="DataVersion")
+    assert target.changed_keys("shipments") == []
+    target.note_versions("shipments", [("a", "v2")])
+    assert target.changed_keys("shipments") == ["a"]
+    target.note_versions("shipments", [("a", "v1")])
+    assert target.changed_keys("shipments") == []
+
+
+def test_landing_checkpoints_once_per_stream_instead_of_every_16_mb(con):
+    target = landing(con)
+    assert con.execute("select current_setting('checkpoint_threshold')").fetchone()[0] == "244.1 MiB"
+    target.land_page(DOCS, [doc("a", "2024-01-01T10:00:00", 1)], "2024-01-01T10:00:00")
+    assert con.execute("select wal_size from pragma_database_size()").fetchone()[0] != "0 bytes"
+    target.open_stream("prices")
+    assert con.execute("select wal_size from pragma_database_size()").fetchone()[0] == "0 bytes"
