@@ -46,7 +46,7 @@ import orjson
 
 from connectors.onec import STREAMS, _without_navigation_links
 from sandbox.company import generate_company
-from warehouse.landing import Landing, _prepare_page, ensure_meta
+from warehouse.landing import Landing, ensure_meta, prepare_page
 
 ENTITY_SET = "Document_РеализацияТоваровУслуг"
 SPEC = next(spec for spec in STREAMS if spec.name == "shipments")
@@ -191,7 +191,7 @@ def page_table_parts(records: list[dict], page_size: int) -> None:
     """
     chunks = [page for page, _ in pages(records, page_size)]
     steps = [
-        ("warehouse.landing._prepare_page, all of it", lambda page: _prepare_page(SPEC, page, "DataVersion")),
+        ("warehouse.landing.prepare_page, all of it", lambda page: prepare_page(SPEC, page, "DataVersion")),
         ("  orjson.dumps per record", lambda page: [orjson.dumps(r) for r in page]),
         ("  orjson.dumps + hashlib.md5 per record",
          lambda page: [md5(orjson.dumps(r)).hexdigest() for r in page]),

@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 
+from warehouse.pages import PageResult, PreparedPage, StreamLike, prepare_page  # noqa: F401 (PageResult re-exported)
 from warehouse.schema import META_DDL, identifier, raw_table, raw_table_ddl
 
 # DuckDB checkpoints automatically whenever the WAL passes `checkpoint_threshold` (16 MB by default):
@@ -46,88 +44,12 @@ from warehouse.schema import META_DDL, identifier, raw_table, raw_table_ddl
 CHECKPOINT_THRESHOLD = "256MB"
 
 
-class StreamLike(Protocol):
-    name: str
-    key_fields: tuple[str, ...]
-    cursor_field: str | None
-
-    def key_of(self, record: dict) -> str | None: ...
-
-
-@dataclass
-class PageResult:
-    read: int = 0
-    landed: int = 0
-    rejected: int = 0
-
-
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(META_DDL)
-
-
-def _record_bytes(record: Any) -> bytes:
-    # orjson keeps key order as sent and is ~5x faster than json.dumps; non-str keys are impossible
-    # in parsed JSON, so the fallback only covers odd values (e.g. Decimal) from custom sources.
-    try:
-        return orjson.dumps(record)
-    except TypeError:
-        return json.dumps(record, ensure_ascii=False, default=str).encode()
-
-
-@dataclass
-class _Page:
-    """One page as Python prepared it: every keyed record (last occurrence of its key) and the rejects."""
-
-    read: int
-    records: list[Any]
-    positions: list[int] = field(default_factory=list)  # index in `records` of each keyed row
-    ids: list[str] = field(default_factory=list)
-    texts: list[bytes] = field(default_factory=list)
-    versions: list[str | None] = field(default_factory=list)
-    hashes: list[str] = field(default_factory=list)
-    rejects: list[tuple[int, str, bytes]] = field(default_factory=list)  # (record_no, reason, text)
-
-
-def _prepare_page(spec: StreamLike, records: list[Any], version_field: str | None) -> _Page:
-    page = _Page(read=len(records), records=records)
-    no_key = f"no key: {'/'.join(spec.key_fields)} missing or empty"
-    key_of, dumps = spec.key_of, orjson.dumps
-    positions, ids, texts, versions = page.positions, page.ids, page.texts, page.versions
-    row_of: dict[str, int] = {}
-    for position, record in enumerate(records):
-        try:
-            text = dumps(record)
-        except TypeError:
-            text = _record_bytes(record)
-        if not isinstance(record, dict):
-            page.rejects.append((position + 1, "not a JSON object", text))
-            continue
-        key = key_of(record)
-        if key is None:
-            page.rejects.append((position + 1, no_key, text))
-            continue
-        row_of[key] = len(ids)
-        positions.append(position)
-        ids.append(key)
-        texts.append(text)
-        if version_field:
-            version = record.get(version_field)
-            versions.append(version if type(version) is str else str(version))
-        else:
-            versions.append(None)
-    if len(row_of) < len(ids):
-        # Latest occurrence of a key within the page wins (an overlap re-read can repeat a record).
-        keep = sorted(row_of.values())
-        page.positions = [positions[i] for i in keep]
-        page.ids = [ids[i] for i in keep]
-        page.texts = [texts[i] for i in keep]
-        page.versions = [versions[i] for i in keep]
-    page.hashes = [hashlib.md5(text).hexdigest() for text in page.texts]
-    return page
 
 
 # md5 numbers of a landed state row, for the digest: of the key, and of (hash, version). `_hash` is
@@ -215,7 +137,7 @@ class Landing:
         version_field: str | None = None,
     ) -> PageResult:
         """Land one page and, when `cursor` is given, move the stream's cursor — atomically."""
-        page = _prepare_page(spec, records, version_field)
+        page = prepare_page(spec, records, version_field)
         self.con.execute("begin transaction")
         try:
             result = self._insert_page(spec, page)
@@ -227,7 +149,7 @@ class Landing:
             raise
         return result
 
-    def _insert_page(self, spec: StreamLike, page: _Page) -> PageResult:
+    def _insert_page(self, spec: StreamLike, page: PreparedPage) -> PageResult:
         stream = spec.name
         rejected = self._insert_rejects(stream, page.rejects) if page.rejects else 0
         if not page.ids:
@@ -305,7 +227,9 @@ class Landing:
             self.con.unregister("incoming_rejects")
         return len(rejects)
 
-    def _write_changes(self, spec: StreamLike, page: _Page, changes: list[tuple[int, bool, bool]]) -> int:
+    def _write_changes(
+        self, spec: StreamLike, page: PreparedPage, changes: list[tuple[int, bool, bool]]
+    ) -> int:
         """Append the changed rows to the raw table, write their state and digest; returns rows appended."""
         con, stream, cursor_field = self.con, spec.name, spec.cursor_field
         records, positions, texts = page.records, page.positions, page.texts
