@@ -1,0 +1,155 @@
+"""Compare the published CRM pipeline marts with the sandbox truth (docs/CONTRACTS_CRM.md §6).
+
+The truth counts the generator's clean leads; the marts count what the pipeline made of amoCRM's events,
+notes and tasks. `compare_pipeline_with_truth` returns one readable line per difference; [] = equal.
+
+- `stages`: the truth is over the whole history, the mart per month of entering: summed over months.
+- `win_rate`: per closed month, the mart's `total` rows (every pipeline); months the truth lacks must
+  have no closed deals in the mart.
+- `median_cycle_days`: the as-of month's `total` row, `median_cycle_days_to_date` (every won deal).
+- `lead_response`: per (manager name, lead creation month).
+- the open pipeline: open deals at the as-of date = the truth's open leads (a deleted lead left in the
+  open pipeline, or in stuck_deals, would show here), and won/lost totals likewise.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+RATIO_TOLERANCE = 5.1e-7  # the truth rounds ratios to 6 places
+ROUNDED_TOLERANCE = 0.0051  # ... and medians (days, minutes) to 2
+
+
+def _rows(con, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _same(actual, expected, tolerance: float | None) -> bool:
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    if tolerance is not None:
+        return abs(float(actual) - float(expected)) < tolerance
+    if isinstance(actual, (float, Decimal)) or isinstance(expected, (float, Decimal)):
+        return Decimal(str(actual)).quantize(Decimal("0.01")) == Decimal(str(expected)).quantize(
+            Decimal("0.01")
+        )
+    return actual == expected
+
+
+def _compare_keyed(label: str, truth_rows, mart_rows: dict, key, fields: dict) -> list[str]:
+    """fields: truth field -> (mart field, tolerance or None for exact / money)."""
+    problems = []
+    for expected in truth_rows:
+        k = key(expected)
+        actual = mart_rows.get(k)
+        if actual is None:
+            problems.append(f"{label} {k}: missing in the mart")
+            continue
+        for field, (mart_field, tolerance) in fields.items():
+            if not _same(actual[mart_field], expected[field], tolerance):
+                problems.append(f"{label} {k} {field}: mart {actual[mart_field]} != truth {expected[field]}")
+    known = {key(row) for row in truth_rows}
+    problems += [f"{label} {k}: in the mart but not in the truth" for k in sorted(set(mart_rows) - known)]
+    return problems
+
+
+STAGES_SQL = """
+    select pipeline_name, stage_name, sum(deals_entered) as entered, sum(deals_advanced) as advanced,
+           sum(deals_advanced) / nullif(sum(deals_entered), 0) as conversion
+    from marts.sales_pipeline where row_type = 'stage' group by all
+"""
+WIN_RATE_SQL = """
+    select strftime(month, '%Y-%m') as month, won_deals, lost_deals, won_amount, lost_amount,
+           win_rate_count, win_rate_amount
+    from marts.sales_pipeline where row_type = 'total'
+"""
+RESPONSE_SQL = """
+    select manager_name, strftime(month, '%Y-%m') as month, leads, median_response_minutes, within_sla_share
+    from marts.lead_response
+"""
+AS_OF_TOTALS_SQL = """
+    select open_deals, won_deals_to_date, lost_deals_to_date, median_cycle_days_to_date
+    from (
+        select *, sum(won_deals) over () as won_deals_to_date, sum(lost_deals) over () as lost_deals_to_date
+        from marts.sales_pipeline where row_type = 'total'
+    )
+    where month = date_trunc('month', as_of_date)
+"""
+OPEN_LEADS_SQL = """
+    select (select count(*) from marts.stuck_deals),
+           (select sum(open_deals) from marts.sales_pipeline
+            where row_type = 'stage' and month = date_trunc('month', as_of_date))
+"""
+
+
+def compare_pipeline_with_truth(serving_file: Path | str, truth: dict) -> list[str]:
+    with duckdb.connect(str(serving_file), read_only=True) as con:
+        stages = {(r["pipeline_name"], r["stage_name"]): r for r in _rows(con, STAGES_SQL)}
+        months = _rows(con, WIN_RATE_SQL)
+        responses = {(r["manager_name"], r["month"]): r for r in _rows(con, RESPONSE_SQL)}
+        as_of = _rows(con, AS_OF_TOTALS_SQL)
+        stuck, open_in_stages = con.execute(OPEN_LEADS_SQL).fetchone()
+    problems = _compare_keyed(
+        "stage",
+        truth["stages"],
+        stages,
+        lambda r: (r["pipeline"], r["stage"]),
+        {"entered": ("entered", None), "advanced": ("advanced", None), "conversion": ("conversion", 5.1e-7)},
+    )
+    closed_months = {r["month"]: r for r in months if r["won_deals"] or r["lost_deals"]}
+    problems += _compare_keyed(
+        "win rate",
+        truth["win_rate"],
+        closed_months,
+        lambda r: r["month"],
+        {
+            "won": ("won_deals", None),
+            "lost": ("lost_deals", None),
+            "won_amount": ("won_amount", None),
+            "lost_amount": ("lost_amount", None),
+            "rate_count": ("win_rate_count", RATIO_TOLERANCE),
+            "rate_amount": ("win_rate_amount", RATIO_TOLERANCE),
+        },
+    )
+    problems += _compare_keyed(
+        "lead response",
+        truth["lead_response"],
+        responses,
+        lambda r: (r["manager"], r["month"]),
+        {
+            "leads": ("leads", None),
+            "median_minutes": ("median_response_minutes", ROUNDED_TOLERANCE),
+            "within_sla_share": ("within_sla_share", RATIO_TOLERANCE),
+        },
+    )
+    problems += _compare_as_of(as_of, truth, stuck, open_in_stages)
+    return problems
+
+
+def _compare_as_of(as_of: list[dict], truth: dict, stuck: int, open_in_stages) -> list[str]:
+    if len(as_of) != 1:
+        return [f"sales_pipeline: {len(as_of)} 'total' rows for the as-of month, expected 1"]
+    row, by_status = as_of[0], truth["leads_by_status"]
+    problems = []
+    cycle, expected_cycle = row["median_cycle_days_to_date"], truth["median_cycle_days"]
+    if not _same(cycle, expected_cycle, ROUNDED_TOLERANCE):
+        problems.append(f"median cycle days: mart {cycle} != truth {expected_cycle}")
+    expected = {"open_deals": by_status["open"], "won_deals_to_date": by_status["won"]}
+    expected["lost_deals_to_date"] = by_status["lost"]
+    for field, value in expected.items():
+        if row[field] != value:
+            problems.append(f"open pipeline at as-of {field}: mart {row[field]} != truth {value}")
+    if (open_in_stages or 0) != by_status["open"]:
+        problems.append(
+            f"open deals over stages at as-of: mart {open_in_stages} != truth {by_status['open']}"
+        )
+    if stuck > by_status["open"]:
+        problems.append(
+            f"stuck deals: {stuck} > open leads {by_status['open']} (deleted or closed deals in it)"
+        )
+    return problems
