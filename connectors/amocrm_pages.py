@@ -6,8 +6,10 @@
   cursor field, ordered ascending; after each page the next request starts *at the last updated_at
   seen* instead of asking for page n+1. An edit during the scan moves a record out of the pages
   already read; with page numbers every later record would shift one place back and one would be
-  skipped. Restarting from the last value cannot skip, and ids already yielded in this run are dropped,
-  so a record is never doubled either. Only when a whole page shares one value (a bulk edit) does it
+  skipped. Restarting from the last value cannot skip, and an (id, updated_at) already yielded in
+  this run is dropped, so no version is doubled; the edited record's new version, met further on, is
+  yielded too (landing appends it: the night's data holds the edit, not the version before it).
+  Only when a whole page shares one value (a bulk edit) does it
   fall back to page n+1 within that value.
 - `numbered_pages`: plain page numbers, for sets that do not shift while we read: immutable events in
   a frozen window, full catalogs, and tasks (which amoCRM cannot sort by updated_at: they are read by id
@@ -39,7 +41,7 @@ def keyset_pages(
         if answer is None:
             return
         records, more = answer
-        fresh = _unseen(records, seen)
+        fresh = _unseen(records, seen, field)
         if fresh:
             yield fresh
         if not records or not more:
@@ -104,11 +106,13 @@ def call_uniq(note: dict) -> str | None:
     return uniq.strip() if isinstance(uniq, str) and uniq.strip() else None
 
 
-def _unseen(records: list[dict], seen: set) -> list[dict]:
+def _unseen(records: list[dict], seen: set, version_field: str | None = None) -> list[dict]:
     fresh = []
     for record in records:
         key = record.get("id")
-        if key is None:  # no id: pass it on, landing rejects it with a reason instead of losing it
+        if key is not None and version_field:
+            key = (key, record.get(version_field))
+        if record.get("id") is None:  # no id: landing rejects it with a reason instead of losing it
             fresh.append(record)
         elif key not in seen:
             seen.add(key)

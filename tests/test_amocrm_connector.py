@@ -174,9 +174,17 @@ def test_calls_are_one_record_per_uniq_and_the_lead_note_wins(sim, store, token_
 
 def test_a_record_moved_during_paging_is_neither_missed_nor_doubled(sim, store, token_file):
     order = by_updated(store)
-    sim.on_request(1, lambda: sim.move_record("leads", order[10]), path="leads")  # after the first page
+    moved = order[10]
+    sim.on_request(1, lambda: sim.move_record("leads", moved), path="leads")  # after the first page
     records = records_of(make_source(sim, token_file).read("leads", None))
-    assert sorted(r["id"] for r in records) == sorted(order) and len(records) == len(order) == 595
+    assert {r["id"] for r in records} == set(order) and len(order) == 595  # nothing missed
+    versions = [(r["id"], r["updated_at"]) for r in records]
+    assert len(versions) == len(set(versions)), "no version is yielded twice"
+    # the edit made during the scan is read in the same run (its version before the edit came first)
+    moved_versions = [r["updated_at"] for r in records if r["id"] == moved]
+    assert len(records) == 596 and moved_versions[-1] == max(moved_versions)
+    current = next(lead for lead in sim.store["leads"] if lead["id"] == moved)["updated_at"]
+    assert moved_versions[-1] == current
     # with page numbers the record that slid from 251st to 250th place would have been skipped
     assert order[250] in {r["id"] for r in records}
 

@@ -3,6 +3,10 @@
 -- quantity, amount and cost subtract on the return's own date.
 -- Cost = quantity x the purchase price (var purchase_price_type) with the latest Period <= the document
 -- date-time, 0 when there is none; a return's cost is priced at the return's date.
+-- Site-only sales (int_site_orders_resolved: completed, never reached 1C) add their line items (section
+-- 'site'): the product is the 1C product whose Артикул is the line's sku, when there is one; amount = line
+-- total + its tax; cost 0, as for the sale. Shipping and fees are not lines, so a site sale's lines can sum
+-- to less than its amount (the order total).
 with
 
 shipments as (
@@ -37,6 +41,26 @@ counterparties as (
 
 products as (
     select * from {{ ref('int_products_grouped') }}
+),
+
+site_sales as (
+    select * from {{ ref('int_site_orders_resolved') }}
+    where is_site_only_sale
+),
+
+site_order_lines as (
+    select * from {{ ref('stg_website__order_lines') }}
+),
+
+-- An Артикул shared by several products (a data-entry slip) maps to none rather than to an arbitrary one.
+products_by_sku as (
+    select
+        sku,
+        min(product_id) as product_id
+    from products
+    where sku is not null
+    group by sku
+    having count(*) = 1
 ),
 
 purchase_prices as (
@@ -129,11 +153,49 @@ signed_lines as (
     left join products on products.product_id = costed_lines.product_id
 ),
 
+site_lines as (
+    select
+        'sale' as document_type,
+        site_sales.sale_document_id as document_id,
+        'site' as section,
+        cast(
+            row_number() over (partition by site_sales.order_id order by site_order_lines.line_id) as integer
+        ) as line_number,
+        site_sales.order_number as document_number,
+        site_sales.completed_local as document_datetime_local,
+        cast(site_sales.completed_local as date) as document_date,
+        cast(date_trunc('month', site_sales.completed_local) as date) as document_month,
+        site_sales.completed_at as document_at,
+        cast(null as varchar) as counterparty_id,
+        site_sales.customer_id,
+        cast(null as varchar) as manager_id,
+        products.product_id,
+        coalesce(products.product_name, site_order_lines.product_name) as product_name,
+        products.product_type,
+        products.product_group_id,
+        coalesce(products.product_group_name, 'Без группы') as product_group_name,
+        cast(coalesce(site_order_lines.quantity, 0) as decimal(18, 3)) as quantity,
+        site_order_lines.price,
+        cast(coalesce(site_order_lines.total, 0) + coalesce(site_order_lines.total_tax, 0) as decimal(18, 2))
+            as amount,
+        cast(0 as decimal(18, 2)) as purchase_price,
+        cast(0 as decimal(18, 2)) as cost
+    from site_order_lines
+    inner join site_sales on site_sales.order_id = site_order_lines.order_id
+    left join products_by_sku on products_by_sku.sku = site_order_lines.sku
+    left join products on products.product_id = products_by_sku.product_id
+),
+
 final as (
     select
         *,
         cast(amount - cost as decimal(18, 2)) as gross_profit
     from signed_lines
+    union all by name
+    select
+        *,
+        cast(amount - cost as decimal(18, 2)) as gross_profit
+    from site_lines
 )
 
 select * from final

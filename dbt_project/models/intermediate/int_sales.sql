@@ -1,6 +1,10 @@
--- Grain: one row per sale (posted, not deletion-marked shipment) or return (posted, not deletion-marked
--- return), keyed by document_id. amount/cost are signed (returns negative, on the return's own date).
--- sale_ordinal numbers a customer's sales by (local date-time, Ref_Key); returns have none.
+-- Grain: one row per sale or return, keyed by document_id (DESIGN §4 Sale; docs/CONTRACTS_CRM.md §6):
+--   1C (source 'onec'): a posted, not deletion-marked shipment (sale) or return; amount = Σ line Сумма;
+--   site (source 'website'): a completed site order that no 1C customer order carries the number of
+--     (int_site_orders_resolved), document_id 'site:<number>', amount = total, at date_completed, cost 0.
+--     A site order that reached 1C is one sale, counted from 1C; with 1C absent every completed order is one.
+-- amount/cost are signed (returns negative, on the return's own date). sale_ordinal numbers a customer's
+-- sales by (local date-time, document_id); returns have none.
 with
 
 shipments as (
@@ -19,6 +23,11 @@ sale_lines as (
 
 counterparties as (
     select * from {{ ref('int_counterparties_resolved') }}
+),
+
+site_sales as (
+    select * from {{ ref('int_site_orders_resolved') }}
+    where is_site_only_sale
 ),
 
 documents as (
@@ -57,9 +66,11 @@ line_totals as (
     group by document_id
 ),
 
-attributed as (
+onec_documents as (
     select
+        'onec' as source,
         documents.*,
+        cast(null as bigint) as site_order_id,
         coalesce(counterparties.customer_id, documents.counterparty_id) as customer_id,
         coalesce(line_totals.line_count, 0) as line_count,
         cast(coalesce(line_totals.amount, 0) as decimal(18, 2)) as amount,
@@ -67,6 +78,33 @@ attributed as (
     from documents
     left join line_totals on line_totals.document_id = documents.document_id
     left join counterparties on counterparties.counterparty_id = documents.counterparty_id
+),
+
+site_documents as (
+    select
+        'website' as source,
+        'sale' as document_type,
+        site_sales.sale_document_id as document_id,
+        site_sales.order_number as document_number,
+        site_sales.completed_local as document_datetime_local,
+        cast(null as varchar) as counterparty_id,
+        cast(null as varchar) as manager_id,
+        cast(null as varchar) as order_id,
+        cast(null as varchar) as shipment_id,
+        cast(site_sales.total as decimal(18, 2)) as document_amount,
+        site_sales.order_id as site_order_id,
+        site_sales.customer_id,
+        coalesce(line_totals.line_count, 0) as line_count,
+        cast(coalesce(site_sales.total, 0) as decimal(18, 2)) as amount,
+        cast(0 as decimal(18, 2)) as cost
+    from site_sales
+    left join line_totals on line_totals.document_id = site_sales.sale_document_id
+),
+
+attributed as (
+    select * from onec_documents
+    union all by name
+    select * from site_documents
 ),
 
 sale_ordinals as (
@@ -84,12 +122,14 @@ final as (
     select
         attributed.document_id,
         attributed.document_type,
+        attributed.source,
         attributed.document_number,
         attributed.customer_id,
         attributed.counterparty_id,
         attributed.manager_id,
         attributed.order_id,
         attributed.shipment_id,
+        attributed.site_order_id,
         attributed.document_datetime_local,
         cast(attributed.document_datetime_local as date) as document_date,
         cast(date_trunc('month', attributed.document_datetime_local) as date) as document_month,

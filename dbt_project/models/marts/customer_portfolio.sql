@@ -1,7 +1,9 @@
--- Grain: one row per customer (customer_id), prospects included, as of var('as_of_date').
--- The customer portfolio of seed 001 as far as 1C knows it: who (name, phone, email, city, legal form),
--- since when (first sale), how often (sales count, average days between sales), what (top product
--- group, groups bought), how much (sales, returns, revenue, gross profit, average check), and status.
+-- Grain: one row per customer (customer_id), prospects included, as of var('as_of_date'): everyone seen
+-- in any source (a live 1C card, a site order, a live CRM contact), over the unified sales (1C sales and
+-- returns + site-only sales). Who (name, phone, email, city, legal form, gender, birthday, age, where seen),
+-- since when (first contact, acquisition channel, first sale, maturation), how often (sales count, average
+-- days between sales), what (top product group, groups bought), how much (sales, returns, revenue, gross
+-- profit, average check), and status.
 with
 
 customers as (
@@ -22,6 +24,10 @@ users as (
     select * from {{ ref('stg_onec__users') }}
 ),
 
+first_contacts as (
+    select * from {{ ref('int_customer_first_contacts') }}
+),
+
 sales_summary as (
     select
         customer_id,
@@ -32,7 +38,7 @@ sales_summary as (
         count(*) filter (
             where document_date > {{ as_of_date() }} - {{ var('regular_window_days') }}
         ) as sales_in_regular_window,
-        arg_max(manager_id, sale_ordinal) as last_manager_id
+        arg_max(manager_id, sale_ordinal) filter (where manager_id is not null) as last_manager_id
     from documents
     where document_type = 'sale'
     group by customer_id
@@ -76,6 +82,11 @@ measured as (
         customers.legal_form,
         customers.inn,
         customers.counterparty_count,
+        customers.gender,
+        customers.birthday,
+        customers.seen_in,
+        first_contacts.first_contact_date,
+        first_contacts.acquisition_channel,
         sales_summary.first_sale_date,
         sales_summary.last_sale_date,
         coalesce(sales_summary.sales_count, 0) as sales_count,
@@ -92,6 +103,7 @@ measured as (
     left join document_summary on document_summary.customer_id = customers.customer_id
     left join product_groups on product_groups.customer_id = customers.customer_id
     left join users on users.user_id = sales_summary.last_manager_id
+    left join first_contacts on first_contacts.customer_id = customers.customer_id
 ),
 
 final as (
@@ -104,8 +116,23 @@ final as (
         cast(legal_form as varchar) as legal_form,
         cast(inn as varchar) as inn,
         cast(counterparty_count as integer) as counterparty_count,
+        cast(gender as varchar) as gender,
+        cast(birthday as date) as birthday,
+        cast(
+            date_part('year', age(cast({{ as_of_date() }} as timestamp), cast(birthday as timestamp))) as integer
+        ) as age,
+        cast(seen_in as varchar) as seen_in,
+        cast(acquisition_channel as varchar) as acquisition_channel,
+        cast(first_contact_date as date) as first_contact_date,
         cast(first_sale_date as date) as first_sale_date,
         cast(last_sale_date as date) as last_sale_date,
+        -- a first sale before any recorded contact (a 1C customer the CRM met later): not measurable
+        cast(
+            case
+                when first_contact_date <= first_sale_date
+                    then datediff('day', first_contact_date, first_sale_date)
+            end as integer
+        ) as maturation_days,
         cast(datediff('day', last_sale_date, {{ as_of_date() }}) as integer) as days_since_last_sale,
         cast(sales_count as integer) as sales_count,
         cast(sales_amount as decimal(18, 2)) as sales_amount,
