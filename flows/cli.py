@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--nights", type=int, default=1, help="runs; from the second on, 1C changes overnight")
     demo.add_argument(
         "--sources",
-        default="onec",
+        default="onec,amocrm,website,metrica",
         help="sandbox systems to start, comma-separated: onec,amocrm,website,metrica",
     )
     demo.set_defaults(func=cmd_demo)

@@ -153,3 +153,32 @@ def _compare_as_of(as_of: list[dict], truth: dict, stuck: int, open_in_stages) -
             f"stuck deals: {stuck} > open leads {by_status['open']} (deleted or closed deals in it)"
         )
     return problems
+
+
+def crm_headline(serving_file: Path | str) -> str:
+    """The channel and pipeline numbers a head of sales asks for first, from the published marts."""
+    with duckdb.connect(str(serving_file), read_only=True) as con:
+        channels = con.execute(
+            """select channel, sum(leads), sum(won_deals), sum(revenue) from marts.channel_conversion
+               where month > (select max(month) from marts.channel_conversion) - interval 12 month
+               group by channel order by sum(revenue) desc nulls last limit 3"""
+        ).fetchall()
+        pipeline = con.execute(
+            """select win_rate_count, median_cycle_days_to_date, open_deals, open_amount, weighted_amount
+               from marts.sales_pipeline where row_type = 'total' order by month desc limit 1"""
+        ).fetchone()
+        response = con.execute(
+            """select median(median_response_minutes), sum(responded_within_sla) / sum(leads)
+               from marts.lead_response where month = (select max(month) from marts.lead_response)"""
+        ).fetchone()
+    top = "; ".join(
+        f"{name} {leads} leads → {won} won, {float(rev or 0):,.0f} RUB" for name, leads, won, rev in channels
+    )
+    win_rate, cycle, open_deals, open_amount, weighted = pipeline or (None,) * 5
+    return (
+        f"last 12 months by channel: {top}\n"
+        f"pipeline: win rate {float(win_rate or 0):.0%}, median cycle {float(cycle or 0):.1f} days, "
+        f"{open_deals} open deals {float(open_amount or 0):,.0f} RUB (weighted {float(weighted or 0):,.0f}); "
+        f"last month's median first response {float(response[0] or 0):.0f} min, "
+        f"{float(response[1] or 0):.0%} within SLA"
+    )
