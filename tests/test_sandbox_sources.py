@@ -20,6 +20,7 @@ import pytest
 
 from sandbox.channels import MAPPING, SEED_PATH, seed_csv
 from sandbox.company import ALL_SOURCES, generate_company
+from tests.sources_fixtures import amo, demo, metrica, onec, person_of, site, truth_all  # noqa: F401 (fixtures)
 from tests.sources_reading import (
     LOST,
     ORDERS,
@@ -44,48 +45,6 @@ ISSUE_2_TRUTH_NIGHT_1 = "0ec5e05ca7bbd2b90c684f6b6c3adcca328f63b7639287eb3e1a931
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return generate_company(scale=SCALE, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def amo(demo):
-    return demo.amocrm_store()
-
-
-@pytest.fixture(scope="module")
-def site(demo):
-    return demo.website_store()
-
-
-@pytest.fixture(scope="module")
-def metrica(demo):
-    return demo.metrica_store()
-
-
-@pytest.fixture(scope="module")
-def onec(demo):
-    return demo.onec_store()
-
-
-@pytest.fixture(scope="module")
-def truth_all(demo):
-    return demo.truth(sources=ALL_SOURCES)
-
-
-@pytest.fixture(scope="module")
-def person_of(demo):
-    """Record ids -> true person: what the pipeline has to find out, here known from the model."""
-    sources = demo.sources
-    return {
-        "contact": {c.contact_id: c.person_id for c in sources.contacts},
-        "lead": {x.lead_id: x.person_id for x in sources.leads},
-        "order": {o.order_id: o.person_id for o in sources.site_orders},
-        "card": {c.ref_key: c.person_id for c in demo.model.cards},
-    }
 
 
 # ---------------------------------------------------------------- determinism and the issue-2 truth
