@@ -1,14 +1,9 @@
-"""The HTTP plumbing of the amoCRM simulator: a keep-alive handler behind "nginx" and a threading
-server that can drop its open connections on stop. The simulator object answers every request."""
+"""The request handler of the amoCRM simulator: keep-alive, behind "nginx", GET and POST; the server
+it runs on is sandbox/loopback.py. The simulator object answers every request."""
 
 from __future__ import annotations
 
-import logging
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-log = logging.getLogger("sandbox.amocrm_server")
+from http.server import BaseHTTPRequestHandler
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -34,36 +29,3 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002
         pass  # quiet: request lines carry customer data
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], sim):
-        self.sim = sim
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, Handler)
-
-    def process_request(self, request, client_address) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Drops keep-alive connections too, so a stopped simulator really stops answering."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address) -> None:
-        log.exception("amoCRM simulator: unexpected error while serving %s", client_address)

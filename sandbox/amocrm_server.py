@@ -24,8 +24,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox import amocrm_api as api
 from sandbox.amocrm_auth import RateGate, TokenAuthority
-from sandbox.amocrm_http import Handler, Server
+from sandbox.amocrm_http import Handler
 from sandbox.faults import Faults
+from sandbox.loopback import ServerRunner
 
 API_PREFIX = "/api/v4/"
 OAUTH_PATH = "oauth2/access_token"
@@ -65,38 +66,25 @@ class AmoCrmSimulator:
         self._address = (host, port)
         self._requests_lock = threading.Lock()
         self._hooks: list[list] = []  # [path | None, nth, callback, seen]
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner = ServerRunner(self._address, Handler, self, "amoCRM simulator")
 
     def __repr__(self) -> str:  # never show a secret or token
         return f"AmoCrmSimulator(base_url={self.base_url!r})"
 
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> str:
-        if self._server is not None:
+        if self._runner.running:
             return self.base_url
         self.faults.restart()
-        self._server = Server(self._address, self)
-        host, port = self._server.server_address[:2]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"amocrm-simulator-{port}",
-            daemon=True,
-        )
-        self._thread.start()
+        host, port = self._runner.start()
         self.base_url = f"http://{host}:{port}/"
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is None:
+        if not self._runner.running:
             return
-        self.faults.shutdown()
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self.faults.shutdown()  # wakes held and sleeping requests first
+        self._runner.stop()
 
     def __enter__(self) -> AmoCrmSimulator:
         self.start()

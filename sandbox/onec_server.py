@@ -15,19 +15,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import logging
 import re
-import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote
 
 from sandbox import odata_format as fmt
 from sandbox.faults import Fault, Faults
+from sandbox.loopback import ServerRunner
 from sandbox.odata_query import NOT_FOUND, PARSE_ERROR, QueryError, execute, parse_query, unknown_name
-
-log = logging.getLogger(__name__)
 
 _SEGMENT = re.compile(r"^(?P<set>[^/()]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<tail>.+))?$")
 _GUID_KEY = re.compile(r"^(?:Ref_Key=)?guid'(?P<guid>[0-9a-fA-F-]{36})'$")
@@ -107,39 +104,6 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: request lines may carry customer data
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], sim: OneCSimulator):
-        self.sim = sim
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request, client_address) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Drops keep-alive connections too, so a stopped simulator really stops answering."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address) -> None:
-        log.exception("1C simulator: unexpected error while serving %s", client_address)
-
-
 class OneCSimulator:
     def __init__(
         self,
@@ -160,38 +124,25 @@ class OneCSimulator:
         self._address = (host, port)
         self._prefix = f"/{publication}/odata/standard.odata/"
         self._requests_lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner = ServerRunner(self._address, _Handler, self, "1C simulator")
 
     def __repr__(self) -> str:  # never show the password
         return f"OneCSimulator(base_url={self.base_url!r}, user={self._username!r})"
 
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> str:
-        if self._server is not None:
+        if self._runner.running:
             return self.base_url
         self.faults.restart()
-        self._server = _Server(self._address, self)
-        host, port = self._server.server_address[:2]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"onec-simulator-{port}",
-            daemon=True,
-        )
-        self._thread.start()
+        host, port = self._runner.start()
         self.base_url = f"http://{host}:{port}/{quote(self.publication)}/odata/standard.odata/"
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is None:
+        if not self._runner.running:
             return
-        self.faults.shutdown()
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self.faults.shutdown()  # wakes held and sleeping requests first
+        self._runner.stop()
 
     def __enter__(self) -> OneCSimulator:
         self.start()

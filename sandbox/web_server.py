@@ -9,17 +9,14 @@ in the same order as the 1C simulator: authentication first, then the fault, the
 from __future__ import annotations
 
 import json
-import logging
-import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox.faults import Fault, Faults
-
-log = logging.getLogger(__name__)
+from sandbox.loopback import ServerRunner
 
 JSON_TYPE = "application/json; charset=UTF-8"
 
@@ -64,39 +61,6 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: request lines carry customer data
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], sim: LoopbackSimulator):
-        self.sim = sim
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request, client_address) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Drops keep-alive connections too, so a stopped simulator really stops answering."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address) -> None:
-        log.exception("%s: unexpected error while serving %s", self.sim.label, client_address)
-
-
 class LoopbackSimulator:
     """Lifecycle, faults and request log; subclasses supply the API."""
 
@@ -111,8 +75,7 @@ class LoopbackSimulator:
         self.base_url: str | None = None
         self._address = (host, port)
         self._requests_lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner = ServerRunner(self._address, _Handler, self, self.label)
 
     def __repr__(self) -> str:  # never show credentials
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -120,30 +83,18 @@ class LoopbackSimulator:
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> str:
         """Serves on a daemon thread; returns the site root `http://127.0.0.1:<port>/`."""
-        if self._server is not None:
+        if self._runner.running:
             return self.base_url
         self.faults.restart()
-        self._server = _Server(self._address, self)
-        host, port = self._server.server_address[:2]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{self.label}-{port}",
-            daemon=True,
-        )
-        self._thread.start()
+        host, port = self._runner.start()
         self.base_url = f"http://{host}:{port}/"
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is None:
+        if not self._runner.running:
             return
-        self.faults.shutdown()
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self.faults.shutdown()  # wakes held and sleeping requests first
+        self._runner.stop()
 
     def __enter__(self):
         self.start()
