@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flows.settings import REPO_ROOT, Settings
 
@@ -28,31 +29,39 @@ def dbt_vars(settings: Settings, as_of: dt.date | None) -> dict:
     return values
 
 
-def dbt_build(settings: Settings, as_of: dt.date | None) -> DbtOutcome:
+def invoke_build(warehouse: Path, work: Path, dbt_vars_: dict, extra_args: list[str] | tuple = ()):
+    """`dbt build` of the project in this process against `warehouse`; dbt's own result object.
+
+    The nightly flow and the dbt tests both build through here, so they build the same way.
+    """
     from dbt.cli.main import dbtRunner  # heavy import: only when the stage runs
 
-    work = settings.home / "dbt"
     args = [
         "build",
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
-        "--vars", json.dumps(dbt_vars(settings, as_of)),
+        "--vars", json.dumps(dbt_vars_),
         "--quiet",
+        *extra_args,
     ]  # fmt: skip
     # profiles.yml reads the path from the environment; set it only for this call, so it cannot leak
     # into the settings of a later run (or a child process) in the same worker.
     saved = os.environ.get(PROFILE_PATH_VARIABLE)
-    os.environ[PROFILE_PATH_VARIABLE] = str(settings.warehouse)
+    os.environ[PROFILE_PATH_VARIABLE] = str(warehouse)
     try:
-        result = dbtRunner().invoke(args)
+        return dbtRunner().invoke(args)
     finally:
         release_warehouse()
         if saved is None:
             os.environ.pop(PROFILE_PATH_VARIABLE, None)
         else:
             os.environ[PROFILE_PATH_VARIABLE] = saved
+
+
+def dbt_build(settings: Settings, as_of: dt.date | None) -> DbtOutcome:
+    result = invoke_build(settings.warehouse, settings.home / "dbt", dbt_vars(settings, as_of))
     if result.exception is not None:
         return DbtOutcome(False, [f"dbt could not run: {result.exception}"])
     failures = [

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from tests.dbt_harness import build_and_open
 from tests.test_dbt_models import ZERO, catalog, document, person, ref, shipment
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -283,23 +284,7 @@ def land(con, raw: dict) -> None:
 
 
 def build(db_path: Path, tmp: Path) -> duckdb.DuckDBPyConnection:
-    from dbt.cli.main import dbtRunner
-
-    from flows.transform import release_warehouse
-
-    result = dbtRunner().invoke(
-        ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-         "--vars", json.dumps({"as_of_date": AS_OF, "timezone": "Europe/Moscow"}), "--quiet"]
-    )  # fmt: skip
-    release_warehouse()  # dbt-duckdb keeps its connection open in the process otherwise
-    failures = [
-        f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not failures, f"dbt build failed: {result.exception} {failures}"
-    return duckdb.connect(str(db_path), read_only=True)
+    return build_and_open(db_path, tmp, {"as_of_date": AS_OF, "timezone": "Europe/Moscow"})
 
 
 def snapshot(con) -> dict:

@@ -27,6 +27,7 @@ import duckdb
 import pytest
 
 from flows.sources import ensure_raw_tables
+from tests.dbt_harness import build_and_open
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 AS_OF = dt.date(2024, 6, 30)
@@ -397,47 +398,13 @@ def land_fixture(path: Path) -> None:
 
 # ---- dbt build ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, monkeypatch_module):
-    from dbt.cli.main import dbtRunner
-
-    from flows.transform import PROFILE_PATH_VARIABLE, release_warehouse
-
+def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dbt")
     db_path = tmp / "warehouse.duckdb"
     land_fixture(db_path)
-    monkeypatch_module.setenv(PROFILE_PATH_VARIABLE, str(db_path))
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-            "--vars",
-            json.dumps({"as_of_date": AS_OF.isoformat(), "timezone": "Europe/Moscow"}),
-            "--quiet",
-        ]
-    )
-    failures = [
-        f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not failures, f"dbt build failed: {result.exception} {failures}"
-    release_warehouse()  # dbt-duckdb keeps its connection open in the process otherwise
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = build_and_open(db_path, tmp, {"as_of_date": AS_OF.isoformat(), "timezone": "Europe/Moscow"})
     yield con
     con.close()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def rows(con, sql: str) -> list[dict]:

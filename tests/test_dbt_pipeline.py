@@ -32,6 +32,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.dbt_harness import build_and_open
+
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 SALES, SHOP = 10, 20
 S1, S2, S3, N1, N2, WON, LOST = 101, 102, 103, 201, 202, 142, 143
@@ -228,29 +230,12 @@ def land_fixture(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory):
-    from dbt.cli.main import dbtRunner
-
-    from flows.transform import PROFILE_PATH_VARIABLE, release_warehouse
-
     tmp = tmp_path_factory.mktemp("dbt_pipeline")
     db_path = tmp / "warehouse.duckdb"
     land_fixture(db_path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(PROFILE_PATH_VARIABLE, str(db_path))
-        result = dbtRunner().invoke(
-            ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-            + ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--quiet"]
-            + ["--select", " ".join(f"+{name}" for name in MARTS), "--indirect-selection", "cautious"]
-            + ["--vars", json.dumps({"as_of_date": "2024-03-31", "timezone": "Europe/Moscow"})]
-        )
-        release_warehouse()
-    failures = [
-        f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not failures, f"dbt build failed: {result.exception} {failures}"
-    con = duckdb.connect(str(db_path), read_only=True)
+    # only these marts and what they need: other marts' fixtures are not this file's business
+    select = ("--select", " ".join(f"+{name}" for name in MARTS), "--indirect-selection", "cautious")
+    con = build_and_open(db_path, tmp, {"as_of_date": "2024-03-31", "timezone": "Europe/Moscow"}, select)
     yield con
     con.close()
 

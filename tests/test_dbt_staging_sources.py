@@ -30,6 +30,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.dbt_harness import build_and_open
+
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 SAME_PHONE = "+79123456789"
 
@@ -457,45 +459,11 @@ def land_fixture(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, monkeypatch_module):
-    from dbt.cli.main import dbtRunner
-
-    from flows.transform import PROFILE_PATH_VARIABLE, release_warehouse
-
+def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dbt_staging")
     db_path = tmp / "warehouse.duckdb"
     land_fixture(db_path)
-    monkeypatch_module.setenv(PROFILE_PATH_VARIABLE, str(db_path))
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-            "--vars",
-            json.dumps({"as_of_date": "2024-03-31", "timezone": "Europe/Moscow"}),
-            "--quiet",
-        ]
-    )
-    release_warehouse()  # dbt-duckdb keeps its connection open in the process otherwise
-    failures = [
-        f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not failures, f"dbt build failed: {result.exception} {failures}"
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = build_and_open(db_path, tmp, {"as_of_date": "2024-03-31", "timezone": "Europe/Moscow"})
     yield con
     con.close()
 
