@@ -11,11 +11,12 @@ under `store_lock` (a test may revise recent days, as Metrica itself does). `GET
 aggregates those rows (sandbox/web_metrica_report.py). Errors use Metrica's
 `{"errors":[{"error_type","message"}],"code","message"}`.
 
-Statuses follow Metrica's documentation where it disagrees with SOURCES.md §5:
+Statuses (SOURCES.md §5 and Metrica's documentation, which disagree in places):
 - no token or a wrong one: 401 `invalid_token` (the authorization page says 401; the error table lists
   `invalid_token` as 403 and real bodies with `"code":403` exist — the connector accepts both);
-- the daily request quota: `quota_requests_by_uid` with **429** (quotas and errors pages); pass
-  `quota_status=403` to reproduce the older 403 that SOURCES.md describes;
+- the daily request quota: `quota_requests_by_uid` with **403**, as SOURCES.md §5 says ("going over
+  returns 403"); pass `quota_status=429` for the status the newer quotas and errors pages give (the
+  connector tells them apart by `error_type`, not by status);
 - a counter other than the store's: 404 `not_found`.
 Every authorized request that reaches the report counts against `daily_quota` (`sim.quota_used`).
 Set `sim.sample_share` below 1 to answer `"sampled": true` as a very large counter would.
@@ -48,7 +49,7 @@ class MetricaSimulator(LoopbackSimulator):
         *,
         token: str,
         daily_quota: int = 5000,
-        quota_status: int = 429,
+        quota_status: int = 403,
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], datetime] | None = None,

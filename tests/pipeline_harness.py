@@ -146,3 +146,15 @@ class _OneStoreLandscape:
             "SALESPIPE_ONEC_USER": USER,
             "SALESPIPE_ONEC_PASSWORD": self.password,
         }
+
+
+def snapshot_differences(before: dict[str, list[tuple]], after: dict[str, list[tuple]], limit: int = 3) -> list[str]:
+    """What differs between two marts_snapshot()s, mart by mart: the rows only one side has (a few of
+    each), so a failure shows the change rather than two pages of equal rows."""
+    problems = []
+    for name in sorted(before.keys() | after.keys()):
+        old, new = set(before.get(name, [])), set(after.get(name, []))
+        if old != new:
+            gone, came = sorted(old - new, key=repr)[:limit], sorted(new - old, key=repr)[:limit]
+            problems.append(f"{name}: {len(old - new)} rows only before {gone}, {len(new - old)} only after {came}")
+    return problems

@@ -138,7 +138,7 @@ def test_auth_quota_and_unknown_counter_errors(store):
         assert report(sim, ids=1).json()["errors"][0]["error_type"] == "not_found"  # counts: 1 of 2
         assert report(sim).status_code == 200
         over = report(sim)
-        assert over.status_code == 429 and over.json()["errors"][0]["error_type"] == "quota_requests_by_uid"
+        assert over.status_code == 403 and over.json()["errors"][0]["error_type"] == "quota_requests_by_uid"
         sim.reset_quota()
         assert report(sim).status_code == 200 and sim.quota_used == 1
 

@@ -71,7 +71,10 @@ open_deals as (
         stage_visits.status_id,
         stage_visits.lead_id,
         stage_visits.price,
-        stage_visits.price * benchmarks.win_probability as weighted_amount
+        -- Rounded to kopecks per deal as DECIMAL so the sums below are exact: a DOUBLE sum depends on
+        -- the order the threads add in, and a total on a half-kopeck would differ between runs.
+        cast(round(stage_visits.price * coalesce(benchmarks.win_probability, 0), 2) as decimal(18, 2))
+            as weighted_amount
     from months
     inner join stage_visits
         on stage_visits.entered_at < months.snapshot_at
@@ -263,7 +266,7 @@ final as (
         cast(open_deals as integer) as open_deals,
         cast(open_amount as decimal(18, 2)) as open_amount,
         cast(win_probability as double) as win_probability,
-        cast(round(weighted_amount, 2) as decimal(18, 2)) as weighted_amount,
+        cast(weighted_amount as decimal(18, 2)) as weighted_amount,
         cast(won_deals as integer) as won_deals,
         cast(lost_deals as integer) as lost_deals,
         cast(won_amount as decimal(18, 2)) as won_amount,
