@@ -148,13 +148,20 @@ class _OneStoreLandscape:
         }
 
 
-def snapshot_differences(before: dict[str, list[tuple]], after: dict[str, list[tuple]], limit: int = 3) -> list[str]:
+def snapshot_differences(before: dict, after: dict, limit: int = 3) -> list[str]:
     """What differs between two marts_snapshot()s, mart by mart: the rows only one side has (a few of
     each), so a failure shows the change rather than two pages of equal rows."""
     problems = []
     for name in sorted(before.keys() | after.keys()):
-        old, new = set(before.get(name, [])), set(after.get(name, []))
-        if old != new:
-            gone, came = sorted(old - new, key=repr)[:limit], sorted(new - old, key=repr)[:limit]
-            problems.append(f"{name}: {len(old - new)} rows only before {gone}, {len(new - old)} only after {came}")
+        old, new = before.get(name, []), after.get(name, [])
+        if old == new:
+            continue
+        gone, came = set(old) - set(new), set(new) - set(old)
+        if not gone and not came:
+            problems.append(f"{name}: the same rows, different counts ({len(old)} before, {len(new)} after)")
+            continue
+        problems.append(
+            f"{name}: {len(gone)} rows only before {sorted(gone, key=repr)[:limit]}, "
+            f"{len(came)} only after {sorted(came, key=repr)[:limit]}"
+        )
     return problems
