@@ -43,7 +43,8 @@ from landing_throughput import (
     warm_up,
 )  # bench/ on sys.path
 
-from warehouse.landing import _KEY_DIGEST, _STATE_DIGEST, Landing, ensure_meta
+from warehouse.landing import Landing, ensure_meta
+from warehouse.reconcile import KEY_DIGEST, STATE_DIGEST
 
 
 class NoDigestLanding(Landing):
@@ -69,7 +70,7 @@ def night(con, cls, run_id, records, page_size) -> tuple[float, int]:
     return time.perf_counter() - started, landed
 
 
-KEY, STATE = _KEY_DIGEST.format(p="p."), _STATE_DIGEST.format(p="p.")
+KEY, STATE = KEY_DIGEST.format(p="p."), STATE_DIGEST.format(p="p.")
 LOOKUPS = {
     "left join on record_state": """
         select p._id from p left join meta.record_state s
@@ -103,7 +104,7 @@ def _state_of(con, keys: list[str]) -> None:
     con.unregister("k")
     con.execute(
         f"""create temp table digest as
-            select {_KEY_DIGEST.format(p="")} as _key, {_STATE_DIGEST.format(p="")} as _state
+            select {KEY_DIGEST.format(p="")} as _key, {STATE_DIGEST.format(p="")} as _state
             from meta.record_state where source = 'onec' and stream = 'shipments'"""
     )
     con.execute("checkpoint")

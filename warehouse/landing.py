@@ -26,7 +26,6 @@ of its (hash, version) equals that of its key's landed state.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -34,7 +33,8 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.pages import PageResult, PreparedPage, StreamLike, prepare_page  # noqa: F401 (PageResult re-exported)
-from warehouse.schema import META_DDL, identifier, raw_table, raw_table_ddl
+from warehouse.reconcile import KEY_DIGEST, STATE_DIGEST, Reconciliation
+from warehouse.schema import META_DDL, identifier, raw_table, raw_table_ddl, utc_now  # noqa: F401 (re-exported)
 
 # DuckDB checkpoints automatically whenever the WAL passes `checkpoint_threshold` (16 MB by default):
 # every ~12 pages of 1C documents. Those checkpoints cost more each time (91 → 935 ms within one first
@@ -44,21 +44,11 @@ from warehouse.schema import META_DDL, identifier, raw_table, raw_table_ddl
 CHECKPOINT_THRESHOLD = "256MB"
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(META_DDL)
 
 
-# md5 numbers of a landed state row, for the digest: of the key, and of (hash, version). `_hash` is
-# lower-case hex, so the 'v' / 'n' (no version) marker cannot be confused with a part of it.
-_KEY_DIGEST = "md5_number({p}_id)"
-_STATE_DIGEST = "md5_number({p}_hash || coalesce('v' || {p}_version, 'n'))"
-
-
-class Landing:
+class Landing(Reconciliation):
     """Lands one source's pages for one run. Owns no connection: the caller opens and closes it.
 
     Raises the connection's `checkpoint_threshold` (see CHECKPOINT_THRESHOLD) for as long as the
@@ -99,8 +89,8 @@ class Landing:
         # _state is null for a deleted key: whatever comes back is checked exactly.
         con.execute(
             f"""create or replace temp table {self._digest(stream)} as
-                select {_KEY_DIGEST.format(p="")} as _key,
-                       case when not _deleted then {_STATE_DIGEST.format(p="")} end as _state
+                select {KEY_DIGEST.format(p="")} as _key,
+                       case when not _deleted then {STATE_DIGEST.format(p="")} end as _state
                 from meta.record_state where source = ? and stream = ?""",
             [self.source, stream],
         )
@@ -183,8 +173,8 @@ class Landing:
         # Keys the digest does not know are new; known keys whose state digest differs may have changed.
         candidates = self.con.execute(
             f"""select p.i, d._key is null from incoming_keys p
-                left join {self._digest(stream)} d on d._key = {_KEY_DIGEST.format(p="p.")}
-                where d._key is null or d._state is distinct from {_STATE_DIGEST.format(p="p.")}"""
+                left join {self._digest(stream)} d on d._key = {KEY_DIGEST.format(p="p.")}
+                where d._key is null or d._state is distinct from {STATE_DIGEST.format(p="p.")}"""
         ).fetchall()
         maybe = [i for i, new in candidates if not new]
         return [(i, True, True) for i, new in candidates if new] + (
@@ -271,9 +261,9 @@ class Landing:
                     [self.source, stream],
                 )
                 con.execute(
-                    f"""update {digest} d set _state = {_STATE_DIGEST.format(p="c.")}
+                    f"""update {digest} d set _state = {STATE_DIGEST.format(p="c.")}
                         from incoming_changes c
-                        where not c._new and d._key = {_KEY_DIGEST.format(p="c.")}"""
+                        where not c._new and d._key = {KEY_DIGEST.format(p="c.")}"""
                 )
             if any_new:
                 # A plain insert checks the primary key through its index: ~5x cheaper than an upsert.
@@ -284,89 +274,9 @@ class Landing:
                 )
                 con.execute(
                     f"""insert into {digest}
-                        select {_KEY_DIGEST.format(p="")}, {_STATE_DIGEST.format(p="")}
+                        select {KEY_DIGEST.format(p="")}, {STATE_DIGEST.format(p="")}
                         from incoming_changes where _new"""
                 )
         finally:
             con.unregister("incoming_changes")
         return appended
-
-    # ---- reconciliation: what changed or vanished at the source --------------------------------
-    def _seen(self, stream: str) -> str:
-        """The per-run seen keys with one version each. Rows are only appended (cheaper than upserting
-        into a keyed table on every page); the row with the highest `_rank` counts: a version scan
-        (positive ranks, later scans higher) overrides what pages saw, and among pages (negative ranks,
-        earlier pages higher) the first page that saw a key keeps it, as an `insert or ignore` would."""
-        return f"""(select _id, _version from seen_{identifier(stream)}
-                    qualify row_number() over (partition by _id order by _rank desc) = 1)"""
-
-    def note_versions(self, stream: str, pairs: list[tuple[str, str]]) -> None:
-        """Record (key, version) pairs from a key scan of the whole source set."""
-        if not pairs:
-            return
-        first = self._seen_counter + 1
-        self._seen_counter += len(pairs)
-        table = pa.table(
-            {
-                "_id": pa.array([k for k, _ in pairs], pa.string()),
-                "_version": pa.array([v for _, v in pairs], pa.string()),
-                "_rank": pa.array(range(first, first + len(pairs)), pa.int64()),
-            }
-        )
-        self.con.register("scanned_versions", table)
-        try:
-            self.con.execute(f"insert into seen_{identifier(stream)} select * from scanned_versions")
-        finally:
-            self.con.unregister("scanned_versions")
-
-    def changed_keys(self, stream: str) -> list[str]:
-        """Keys seen by the scan whose version differs from (or is missing in) the landed state."""
-        rows = self.con.execute(
-            f"""select seen._id from {self._seen(stream)} seen
-                left join meta.record_state s on s.source = ? and s.stream = ? and s._id = seen._id
-                where s._id is null or s._deleted or s._version is distinct from seen._version
-                order by seen._id""",
-            [self.source, stream],
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    def vanished_keys(self, stream: str) -> list[str]:
-        """Live landed keys that the source no longer has (hard deletes)."""
-        rows = self.con.execute(
-            f"""select s._id from meta.record_state s
-                anti join seen_{identifier(stream)} seen on seen._id = s._id
-                where s.source = ? and s.stream = ? and not s._deleted
-                order by s._id""",
-            [self.source, stream],
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    def land_tombstones(self, stream: str, keys: list[str]) -> int:
-        """Append a `_deleted` row per vanished key so staging drops it; idempotent."""
-        if not keys:
-            return 0
-        table = raw_table(self.schema, stream)
-        self.con.register("vanished", pa.table({"_id": keys}))
-        self.con.execute("begin transaction")
-        try:
-            self.con.execute(
-                f"""insert into {table}
-                    select _id, null, null, 'deleted', true, ?, ?, nextval('meta.load_seq') from vanished""",
-                [self.run_id, utc_now()],
-            )
-            self.con.execute(
-                """update meta.record_state set _deleted = true, _hash = 'deleted'
-                   where source = ? and stream = ? and _id in (select _id from vanished)""",
-                [self.source, stream],
-            )
-            self.con.execute(
-                f"""update {self._digest(stream)} set _state = null
-                    where _key in (select {_KEY_DIGEST.format(p="")} from vanished)"""
-            )
-            self.con.execute("commit")
-        except BaseException:
-            self.con.execute("rollback")
-            raise
-        finally:
-            self.con.unregister("vanished")
-        return len(keys)

@@ -5,6 +5,7 @@ Kept apart from landing.py so the flow, the quality step and the tests share one
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 META_DDL = """
@@ -97,3 +98,8 @@ def raw_table_ddl(source_schema: str, stream: str) -> str:
         _loaded_seq bigint not null
     );
     """
+
+
+def utc_now() -> dt.datetime:
+    """Naive UTC, as every `*_at` column of the warehouse stores it."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
