@@ -7,6 +7,8 @@ so landing can store both in one transaction and a crash resumes from the last p
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,3 +76,10 @@ class Page:
     stream: str
     records: list[dict[str, Any]] = field(default_factory=list)
     cursor: str | None = None
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive batches of at most `size` distinct items (repeats dropped), for by-key requests."""
+    iterator = iter(items)
+    while batch := list(dict.fromkeys(itertools.islice(iterator, size))):
+        yield batch

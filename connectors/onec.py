@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import Page, StreamSpec
+from connectors.base import Page, StreamSpec, batches
 from connectors.http import BadResponse, HttpClient, Utf8BasicAuth, with_query
 
 log = logging.getLogger("salespipe.onec")
@@ -122,7 +122,7 @@ class OneCSource:
     def read_keys(self, stream_name: str, keys: Iterable[str]) -> Iterator[Page]:
         """Full records for these Ref_Keys, a batch of keys per request. Keys 1C no longer has are absent."""
         spec = self._keyed_by_ref(stream_name)
-        for batch in _batches(_fetchable_keys(keys), KEYS_PER_REQUEST):
+        for batch in batches(_fetchable_keys(keys), KEYS_PER_REQUEST):
             match_any = " or ".join(f"Ref_Key eq guid'{key}'" for key in batch)
             records = self._fetch(spec, {"$format": "json", "$filter": match_any})
             if records:
@@ -224,9 +224,3 @@ def _fetchable_keys(keys: Iterable[str]) -> Iterator[str]:
             yield key
         else:
             log.warning("1C read_keys: skipping %r, not a Ref_Key GUID", str(key)[:60])
-
-
-def _batches(keys: Iterable[str], size: int) -> Iterator[list[str]]:
-    iterator = iter(keys)
-    while batch := list(dict.fromkeys(itertools.islice(iterator, size))):
-        yield batch

@@ -12,18 +12,24 @@ One window stream, `orders`, keyed by `id` and read over a `date_modified_gmt` w
   few repeats are dropped);
 - the cursor moves only with the last page: pages come in id order, not modification order, so the
   largest `date_modified_gmt` seen halfway is no promise that everything older has been read.
+
+The window never sees an order leave: `status=any` (the default) hides `trash`, so a trashed order —
+whose `date_modified` did move — drops out of every listing, exactly like one deleted for good. So
+`scan_versions` lists every visible (id, date_modified_gmt) cheaply (`_fields`, 100 a request) and
+landing tombstones the ids that vanished and re-reads those whose version differs (`read_keys`,
+`include=` batches of 100). A restored order is modified again and returns through the window.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 
-from connectors.base import Page, StreamSpec
+from connectors.base import Page, StreamSpec, batches
 from connectors.http import AuthError, BadResponse, HttpClient, Utf8BasicAuth, with_query
 
 log = logging.getLogger("salespipe.website")
@@ -34,6 +40,8 @@ ORDERS_PATH = "wp-json/wc/v3/orders"
 MAX_PAGE_SIZE = 100  # WooCommerce answers 400 rest_invalid_param above this
 CURSOR_FIELD = "date_modified_gmt"
 LINKS_FIELD = "_links"  # HAL links built from the site URL: navigation, not order data
+# Scans and key reads list what `status=any` shows, in id order, as many per request as Woo allows.
+VISIBLE_BY_ID = {"status": "any", "orderby": "id", "order": "asc", "per_page": MAX_PAGE_SIZE}
 
 STREAMS: tuple[StreamSpec, ...] = (StreamSpec("orders", "orders", "window", ("id",), CURSOR_FIELD),)
 
@@ -127,6 +135,27 @@ class WebsiteSource:
         if pending is not None:
             yield Page(spec.name, pending, reached)
 
+    def scan_versions(self, stream_name: str) -> Iterator[list[tuple[str, str]]]:
+        """Every visible (order id, date_modified_gmt) in id order, one list per request: the version
+        text is what landing stores for an order (flows/sources.py passes CURSOR_FIELD as its version
+        field), so an order nobody touched is not re-read."""
+        spec = self.stream(stream_name)
+        params = {**VISIBLE_BY_ID, "_fields": f"id,{CURSOR_FIELD}"}
+        for records in self._pages(spec, params):
+            yield [
+                (key, _version_text(record.get(CURSOR_FIELD)))
+                for record in records
+                if (key := spec.key_of(record)) is not None
+            ]
+
+    def read_keys(self, stream_name: str, keys: Iterable[str]) -> Iterator[Page]:
+        """Full orders for these ids, up to 100 per request; ids Woo no longer shows are simply absent."""
+        spec = self.stream(stream_name)
+        for batch in batches(_order_ids(keys), MAX_PAGE_SIZE):
+            # One request per batch; paged all the same, in case something in front clamps per_page.
+            for records in self._pages(spec, {**VISIBLE_BY_ID, "include": ",".join(map(str, batch))}):
+                yield Page(spec.name, records, None)
+
     def window_params(self, cursor: str | None) -> dict[str, Any]:
         """The query of a window read: GMT bounds, id order, the page size (offset is added per page)."""
         params: dict[str, Any] = {"dates_are_gmt": "true"}
@@ -154,7 +183,7 @@ class WebsiteSource:
             if fresh:
                 yield fresh
             offset += len(records)
-            if _finished(records, offset, total, self.page_size):
+            if _finished(records, offset, total, params["per_page"]):
                 return
 
     def _fetch(self, spec: StreamSpec, params: Mapping[str, Any]) -> tuple[list[dict], int | None]:
@@ -179,6 +208,20 @@ def _finished(records: list, offset: int, total: int | None, page_size: int) -> 
 def _id(record: Any) -> Any:
     # A record without an id is not deduplicated: landing rejects it with its raw text.
     return record.get("id") if isinstance(record, dict) else None
+
+
+def _version_text(value: Any) -> str:
+    # As landing turns a record's version field into text (warehouse/pages.py), None included.
+    return value if type(value) is str else str(value)
+
+
+def _order_ids(keys: Iterable[str]) -> Iterator[int]:
+    # Landed keys are the ids as text; anything else cannot be an order id: skipped loudly, not fatal.
+    for key in keys:
+        if isinstance(key, str) and key.isdigit():
+            yield int(key)
+        else:
+            log.warning("website read_keys: skipping %r, not an order id", str(key)[:60])
 
 
 def _without_links(record: Any) -> Any:

@@ -1,9 +1,10 @@
 """Extract + land one source: read every declared stream page by page and land each page.
 
 Full streams are read whole and reconciled against what was landed (keys that vanished become
-tombstones). Window streams (1C documents) are read from their cursor minus the overlap; then, when
-the source can list (key, version) pairs, a cheap scan of the whole set finds documents changed
-outside the window (back-dated, re-posted long ago) and documents deleted outright.
+tombstones). Window streams (1C documents, website orders) are read from their cursor minus the
+overlap; then, when the source can list (key, version) pairs, a cheap scan of the whole set finds
+records changed outside the window (back-dated, re-posted long ago) and records gone from the source
+(deleted outright, or trashed out of WooCommerce's listings).
 """
 
 from __future__ import annotations
@@ -84,25 +85,36 @@ def _landing_time(run: StreamRun):
 def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_field, reconcile) -> None:
     landing.open_stream(spec.name)
     cursor = landing.cursor(spec.name) if spec.mode == "window" else None
-    for page in source.read(spec.name, cursor):
-        with _landing_time(run):
-            landed = landing.land_page(spec, page.records, page.cursor, version_field=version_field)
-        run.add(landed.read, landed.landed, landed.rejected)
+    _land_pages(source.read(spec.name, cursor), spec, landing, run, version_field)
     if spec.mode == "window":
         if not (reconcile and hasattr(source, "scan_versions")):
             return
-        for pairs in source.scan_versions(spec.name):
-            with _landing_time(run):
-                landing.note_versions(spec.name, pairs)
-        changed = landing.changed_keys(spec.name)
-        if changed:
-            log.info(
-                "%s %s: %d documents changed outside the window", landing.source, spec.name, len(changed)
-            )
-        for page in source.read_keys(spec.name, changed):
-            with _landing_time(run):
-                landed = landing.land_page(spec, page.records, None, version_field=version_field)
-            run.add(landed.read, landed.landed, landed.rejected)
+        _reread_changed(source, spec, landing, run, version_field)
     with _landing_time(run):
         vanished = landing.vanished_keys(spec.name)
+    if vanished and spec.mode == "window":
+        # A scan pages by offset: a record removed before the offset while another was added after it
+        # shifts one record past the scan unseen. Ask for the vanished keys by name before burying any.
+        _land_pages(source.read_keys(spec.name, vanished), spec, landing, run, version_field)
+        with _landing_time(run):
+            vanished = landing.vanished_keys(spec.name)
+    with _landing_time(run):
         run.records_landed += landing.land_tombstones(spec.name, vanished)
+
+
+def _reread_changed(source, spec, landing: Landing, run: StreamRun, version_field) -> None:
+    """Scan every (key, version) of the set and re-read the keys whose version differs from the landed one."""
+    for pairs in source.scan_versions(spec.name):
+        with _landing_time(run):
+            landing.note_versions(spec.name, pairs)
+    changed = landing.changed_keys(spec.name)
+    if changed:
+        log.info("%s %s: %d records changed outside the window", landing.source, spec.name, len(changed))
+    _land_pages(source.read_keys(spec.name, changed), spec, landing, run, version_field)
+
+
+def _land_pages(pages, spec, landing: Landing, run: StreamRun, version_field) -> None:
+    for page in pages:
+        with _landing_time(run):
+            landed = landing.land_page(spec, page.records, page.cursor, version_field=version_field)
+        run.add(landed.read, landed.landed, landed.rejected)

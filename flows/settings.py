@@ -65,6 +65,7 @@ class WebsiteSettings:
     key: str
     secret: Secret = field(repr=False)
     start_date: str = "2000-01-01"
+    reconcile: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _flag(name: str, default: bool) -> bool:
+    return (_env(name, "true" if default else "false") or "").lower() in ("1", "true", "yes")
+
+
 def _secret(name: str) -> Secret:
     """A secret from the environment, or from a Prefect Secret block named by `<name>_BLOCK`."""
     value = _env(name)
@@ -123,7 +128,7 @@ def _onec_from_env() -> OneCSettings | None:
         page_size=int(_env("SALESPIPE_ONEC_PAGE_SIZE", "1000")),
         overlap_days=int(_env("SALESPIPE_ONEC_OVERLAP_DAYS", "31")),
         start_date=_env("SALESPIPE_ONEC_START_DATE", "2000-01-01"),
-        reconcile=_env("SALESPIPE_ONEC_RECONCILE", "true").lower() in ("1", "true", "yes"),
+        reconcile=_flag("SALESPIPE_ONEC_RECONCILE", True),
     )
 
 
@@ -152,6 +157,7 @@ def _website_from_env() -> WebsiteSettings | None:
         key=_env("SALESPIPE_WEBSITE_KEY", "") or "",
         secret=_secret("SALESPIPE_WEBSITE_SECRET"),
         start_date=_env("SALESPIPE_WEBSITE_START_DATE", "2000-01-01"),
+        reconcile=_flag("SALESPIPE_WEBSITE_RECONCILE", True),
     )
 
 

@@ -54,7 +54,7 @@ def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
     if settings.amocrm is not None:
         yield "amocrm", _amocrm(settings), PLAIN
     if settings.website is not None:
-        from connectors.website import WebsiteSource
+        from connectors.website import CURSOR_FIELD, WebsiteSource
 
         site = settings.website
         source = WebsiteSource(
@@ -65,7 +65,9 @@ def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
             timeout=settings.http_timeout,
             max_retries=settings.http_max_retries,
         )
-        yield "website", source, PLAIN
+        # The version is the scan's date_modified_gmt, also kept when the scan is off (no re-read of
+        # every order the night it is switched back on).
+        yield "website", source, {"version_field": CURSOR_FIELD, "reconcile": site.reconcile}
     if settings.metrica is not None:
         from connectors.metrica import MetricaSource
 

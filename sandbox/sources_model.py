@@ -105,7 +105,7 @@ class SiteOrder:
     seq: int  # creation order: a stable tie-break before ids are given
     person_id: str
     created: datetime
-    status: str  # completed | processing | pending | cancelled | failed
+    status: str  # completed | processing | pending | cancelled | failed | trash (an admin trashed it)
     lines: list[SiteLine]
     shipping: int  # kopecks
     touch: Touch
@@ -118,6 +118,12 @@ class SiteOrder:
     onec_order_key: str | None = None  # the 1C ЗаказКлиента it reached; None: never reached 1C
     order_id: int = 0
     customer_id: int = 0
+    deleted_at: datetime | None = None  # deleted for good by an admin: gone from the site
+
+    @property
+    def on_site(self) -> bool:
+        """Listed by the shop (status=any): not trashed, not deleted. Only such an order is a site order."""
+        return self.deleted_at is None and self.status != "trash"
 
     @property
     def number(self) -> str:
@@ -130,7 +136,7 @@ class SiteOrder:
     @property
     def is_site_only_sale(self) -> bool:
         """A completed order with no 1C document is a sale of its own (DESIGN §4)."""
-        return self.status == "completed" and self.onec_order_key is None
+        return self.status == "completed" and self.deleted_at is None and self.onec_order_key is None
 
 
 @dataclass(slots=True)

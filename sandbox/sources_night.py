@@ -7,7 +7,10 @@ loader must survive it. Everything happens "tonight": after the generated horizo
   a re-posted 1C sale re-prices the lead it won;
 - new site orders placed tonight (pending, failed, sometimes an e-gift certificate: a sale of its own);
 - new leads, a few leads moved one stage on, one or two won (at the night's 1C sales), one or two lost,
-  one deleted; Metrica revises the as-of day with the new leads' visits.
+  one deleted; Metrica revises the as-of day with the new leads' visits;
+- the shop's admin trashes a site-only sale and deletes a junk order for good: both drop out of every
+  listing the connector reads (the window never sees them go). amoCRM is not told (the integration syncs
+  status changes, and a trash is none): their leads stay as they were.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class Night:
         self.leads: list[Lead] = []
         self.actions: list[tuple[str, Lead]] = []  # reported once the new leads have their ids
         self.contacts_before = len(sources.contacts)
+        self.dusk = self.clock  # what existed before tonight was modified before this
 
     def tick(self) -> datetime:
         self.clock += timedelta(seconds=self.rng.randint(1, 3))
@@ -155,6 +159,26 @@ class Night:
             self.report.site_actions.append((action, order.order_id))
             self.shop_lead(order)
 
+    def admin_cleanup(self) -> None:
+        """A site-only sale trashed (a test order, a certificate refused by the bank) and a junk order that
+        never reached 1C (failed, abandoned or cancelled) deleted for good, both from before tonight."""
+        listed = sorted(
+            (o for o in self.sources.site_orders if o.on_site and o.modified < self.dusk),
+            key=lambda o: o.order_id,
+        )
+        sales = [o for o in listed if o.is_site_only_sale]
+        if sales:
+            order = self.rng.choice(sales)
+            order.status, order.modified = "trash", self.tick()
+            self.report.site_actions.append(("order_trashed", order.order_id))
+        junk = [
+            o for o in listed if o.onec_order_key is None and o.status in ("failed", "pending", "cancelled")
+        ]
+        if junk:
+            order = self.rng.choice(junk)
+            order.deleted_at = self.tick()
+            self.report.site_actions.append(("order_deleted", order.order_id))
+
     # ----------------------------------------------------------------------------------------- CRM
     def open_sales_leads(self) -> list[Lead]:
         return [
@@ -217,6 +241,7 @@ class Night:
         self.crm.number(self.leads, self.sources.contacts[self.contacts_before :], [], [])
         self.delete_one()
         revise_day(self.sources, self.model.as_of_date, self.leads, self.rng)
+        self.admin_cleanup()  # last: the night's other changes draw the same random numbers as before it
         self.report.crm_actions += [("new_lead", lead.lead_id) for lead in self.leads]
         self.report.crm_actions += [(action, lead.lead_id) for action, lead in self.actions]
 

@@ -42,14 +42,15 @@ def truth_for_sources(model: Model, sources: Sources, included) -> dict:
 
 
 def seen_people(model: Model, sources: Sources, included: set[str]) -> dict[str, set[str]]:
-    """True people by the source that shows them: a live 1C card, any site order, a live CRM contact."""
+    """True people by the source that shows them: a live 1C card, any site order the shop still lists
+    (not trashed, not deleted), a live CRM contact."""
     seen = {}
     if "onec" in included:
         seen["onec"] = {
             c.person_id for c in model.cards if c.person_id and not c.deletion_mark and not c.is_folder
         }
     if "website" in included:
-        seen["website"] = {o.person_id for o in sources.site_orders}
+        seen["website"] = {o.person_id for o in sources.site_orders if o.on_site}
     if "amocrm" in included:
         seen["amocrm"] = {c.person_id for c in sources.contacts if c.person_id and not c.deleted_at}
     return seen
@@ -57,11 +58,14 @@ def seen_people(model: Model, sources: Sources, included: set[str]) -> dict[str,
 
 def unified_facts(model: Model, sources: Sources, included: set[str]) -> list[Fact]:
     """1C sales and returns, plus completed site orders that are sales of their own: with 1C, those that
-    never reached it; without 1C, every completed order (DESIGN §4). Dated by date_completed."""
+    never reached it; without 1C, every completed order (DESIGN §4). Dated by date_completed. A trashed or
+    deleted order is no sale; one that reached 1C leaves 1C's shipment a sale (dbt_project/DECISIONLOG.md)."""
     facts = facts_from_model(model) if "onec" in included else []
     if "website" in included:
         for order in sources.site_orders:
-            if order.status == "completed" and ("onec" not in included or order.onec_order_key is None):
+            if not (order.on_site and order.status == "completed"):
+                continue
+            if "onec" not in included or order.onec_order_key is None:
                 facts.append(
                     Fact(order.person_id, order.completed, f"site:{order.number}", order.total, "sale")
                 )

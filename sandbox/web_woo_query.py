@@ -9,7 +9,10 @@ Behaviour taken from WooCommerce's orders controller and WordPress's REST/date-q
 - `orderby=date` breaks ties by id (WooCommerce rewrites it to `date ID`); `status=any` (the default)
   hides `trash` and `checkout-draft` orders;
 - `offset`, when given, replaces `page` (WP_Query ignores `paged` then); the totals still count every
-  match, so `X-WP-Total` stays the size of the whole result.
+  match, so `X-WP-Total` stays the size of the whole result;
+- `include`/`exclude` take a comma list or `include[]=…` pairs (PHP's array syntax), as wp_parse_id_list;
+- `_fields` (WordPress's global parameter, rest_filter_response_fields) keeps only the named fields of each
+  object, `a.b` naming a nested one; it trims the body, never the totals.
 """
 
 from __future__ import annotations
@@ -85,8 +88,8 @@ def parse_orders_query(pairs: list[tuple[str, str]]) -> OrdersQuery:
     query.orderby = _enum(params, "orderby", ORDERBY, "date", problems)
     query.order = _enum(params, "order", ORDER, "desc", problems)
     query.statuses = _statuses(pairs, problems)
-    query.include = _id_list(params, "include", problems)
-    query.exclude = _id_list(params, "exclude", problems)
+    query.include = _id_list(pairs, "include", problems)
+    query.exclude = _id_list(pairs, "exclude", problems)
     if "customer" in params:
         query.customer = _integer(params, "customer", 0, problems, low=0)
     query.dates_are_gmt = _boolean(params, "dates_are_gmt", problems)
@@ -215,15 +218,55 @@ def _statuses(pairs: list[tuple[str, str]], problems: dict[str, str]) -> tuple[s
     return tuple(values) or ("any",)
 
 
-def _id_list(params, name, problems) -> tuple[int, ...]:
-    parts = [part.strip() for part in str(params.get(name, "")).split(",") if part.strip()]
+def _id_list(pairs, name, problems) -> tuple[int, ...]:
     ids = []
-    for index, part in enumerate(parts):
+    for index, part in enumerate(list_param(pairs, name)):
         if not part.isdigit():
             problems[name] = f"{name}[{index}] is not of type integer."
             return ()
         ids.append(int(part))
     return tuple(ids)
+
+
+def list_param(pairs: list[tuple[str, str]], name: str) -> list[str]:
+    """A list parameter as PHP and wp_parse_list read it: `name=a,b` or `name[]=a&name[]=b` (`name[0]=`
+    too). As in PHP's query parser, whichever form comes later replaces what the other one set."""
+    values: list[str] = []
+    plain = False
+    for key, value in pairs:
+        if key == name:
+            values, plain = re.split(r"[\s,]+", value), True
+        elif key.startswith(f"{name}["):
+            values, plain = ([] if plain else values) + [value], False
+    return [value.strip() for value in values if value.strip()]
+
+
+def response_fields(pairs: list[tuple[str, str]]) -> dict | None:
+    """`_fields` as the tree rest_filter_response_fields builds: {"id": True, "billing": {"email": True}}.
+    None when absent or empty (the whole object is sent)."""
+    tree: dict = {}
+    for path in list_param(pairs, "_fields"):
+        *parents, last = path.split(".")
+        node = tree
+        for part in parents:
+            if node.get(part) is True:  # the parent is already included whole
+                break
+            node = node.setdefault(part, {})
+        else:
+            node[last] = True
+    return tree or None
+
+
+def only_fields(data: dict, tree: dict) -> dict:
+    """_rest_array_intersect_key_recursive: the keys of `tree`, in the object's own order."""
+    return {key: _only(value, tree[key]) for key, value in data.items() if key in tree}
+
+
+def _only(value, wanted):
+    if wanted is True or not isinstance(value, dict | list):
+        return value
+    # PHP intersects a list's keys 0, 1, … with the field names too: nothing of it survives.
+    return only_fields(value, wanted) if isinstance(value, dict) else []
 
 
 def _wp_list(items) -> str:

@@ -168,7 +168,9 @@ def order_record(order: SiteOrder, next_item, next_meta) -> dict:
 
 
 def website_store(sources: Sources) -> dict:
-    """`{"orders": [...]}`, newest first as WooCommerce lists them by default; a fresh structure each call."""
+    """`{"orders": [...]}`, newest first as WooCommerce lists them by default; a fresh structure each call.
+    A trashed order is stored with status `trash` (the simulator hides it from `status=any`); one deleted
+    for good is absent, though it keeps its item and meta ids: the database never hands them out again."""
     counters = {"item": 30_000, "meta": 150_000}
 
     def counter(kind: str):
@@ -180,4 +182,5 @@ def website_store(sources: Sources) -> dict:
 
     ordered = sorted(sources.site_orders, key=lambda o: o.order_id)
     records = [order_record(o, counter("item"), counter("meta")) for o in ordered]
-    return {"orders": records[::-1]}
+    kept = [record for record, order in zip(records, ordered, strict=True) if order.deleted_at is None]
+    return {"orders": kept[::-1]}

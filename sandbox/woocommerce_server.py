@@ -8,9 +8,14 @@
 
 `store` is `{"orders": [order JSON exactly as WooCommerce returns it]}`, read live under `store_lock`.
 `GET wp-json/wc/v3/orders` answers a bare JSON array with `X-WP-Total`, `X-WP-TotalPages` and `Link`
-headers; `GET wp-json/wc/v3/orders/<id>` one order. Errors are WordPress's `{"code","message","data"}`.
+headers; `GET wp-json/wc/v3/orders/<id>` one order; both honour WordPress's `_fields`. Errors are
+WordPress's `{"code","message","data"}`.
 Authentication is HTTP Basic with the consumer key and secret (WooCommerce also reads them from the
 query string over HTTPS; both work here). Faults (sandbox/faults.py) match the resource name "orders".
+
+A shop admin's edits for tests: `touch_order` (any edit), `trash_order` / `restore_order` (Move to Trash
+and Restore: a trashed order drops out of every `status=any` listing) and `delete_order` (Delete
+Permanently, or `DELETE …?force=true`: the order is gone).
 """
 
 from __future__ import annotations
@@ -26,7 +31,13 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sandbox.web_server import LoopbackSimulator, Reply, Request, json_reply
-from sandbox.web_woo_query import InvalidParams, parse_orders_query, select_orders
+from sandbox.web_woo_query import (
+    InvalidParams,
+    only_fields,
+    parse_orders_query,
+    response_fields,
+    select_orders,
+)
 
 API_PREFIX = "/wp-json/wc/v3/"
 _ORDER_PATH = re.compile(r"^orders/(?P<id>\d+)/?$")
@@ -79,6 +90,7 @@ class WooCommerceSimulator(LoopbackSimulator):
         self.site_timezone = ZoneInfo(site_timezone)
         self._key, self._secret = consumer_key, consumer_secret
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._status_before_trash: dict[int, str] = {}
 
     # ----------------------------------------------------------------------------- test helpers
     def touch_order(self, order_id: int, when: datetime | None = None, **changes) -> dict:
@@ -86,10 +98,32 @@ class WooCommerceSimulator(LoopbackSimulator):
         (an instant; default now). Returns a copy of the order as stored afterwards."""
         local, gmt = woo_dates(when or self._clock(), self.site_timezone)
         with self.store_lock:
-            order = next(o for o in self.store["orders"] if o.get("id") == order_id)
+            order = self._stored(order_id)
             order.update(changes)
             order["date_modified"], order["date_modified_gmt"] = local, gmt
             return copy.deepcopy(order)
+
+    def trash_order(self, order_id: int, when: datetime | None = None) -> dict:
+        """Move to Trash: status `trash`, date_modified moved to `when`. WordPress keeps the status it had
+        (`_wp_trash_meta_status`, not shown in the order's meta_data) for a restore."""
+        with self.store_lock:
+            self._status_before_trash[order_id] = self._stored(order_id)["status"]
+        return self.touch_order(order_id, when, status="trash")
+
+    def restore_order(self, order_id: int, when: datetime | None = None) -> dict:
+        """Restore from the trash: back to the status it had, date_modified moved to `when`."""
+        with self.store_lock:
+            status = self._status_before_trash.pop(order_id)
+        return self.touch_order(order_id, when, status=status)
+
+    def delete_order(self, order_id: int) -> None:
+        """Delete Permanently (or `force=true`): the order is gone from every listing and lookup."""
+        with self.store_lock:
+            self.store["orders"].remove(self._stored(order_id))
+            self._status_before_trash.pop(order_id, None)
+
+    def _stored(self, order_id: int) -> dict:
+        return next(order for order in self.store["orders"] if order.get("id") == order_id)
 
     # ----------------------------------------------------------------------------- hooks
     def _resource(self, path: str) -> str:
@@ -115,7 +149,7 @@ class WooCommerceSimulator(LoopbackSimulator):
             return self._list(request)
         match = _ORDER_PATH.match(rest)
         if match is not None:
-            return self._one(int(match.group("id")))
+            return self._one(int(match.group("id")), response_fields(request.pairs))
         return _wp_error(404, "rest_no_route", "No route was found matching the URL and request method.")
 
     # ----------------------------------------------------------------------------- answers
@@ -141,13 +175,19 @@ class WooCommerceSimulator(LoopbackSimulator):
         link = self._link_header(request, query.page, pages)
         if link:
             headers["Link"] = link
-        return _wp_json(200, [self._shown(order) for order in page], headers)
+        # A collection embeds each item's links in its data before `_fields` trims it: they go too.
+        fields = response_fields(request.pairs)
+        shown = [self._shown(order) for order in page]
+        return _wp_json(200, [only_fields(order, fields) for order in shown] if fields else shown, headers)
 
-    def _one(self, order_id: int) -> Reply:
+    def _one(self, order_id: int, fields: dict | None) -> Reply:
         order = next((o for o in self.store.get("orders", []) if o.get("id") == order_id), None)
         if order is None:
             return _wp_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
-        return _wp_json(200, self._shown(order))
+        shown = self._shown(order)
+        if fields:  # one object's links join its data after `_fields` trimmed it (response_to_data)
+            shown = {**only_fields(shown, fields), "_links": shown["_links"]}
+        return _wp_json(200, shown)
 
     def _shown(self, order: dict) -> dict:
         # Every REST object carries HAL links built from the site URL.

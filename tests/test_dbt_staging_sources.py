@@ -15,7 +15,7 @@ the staging views against values worked out by hand:
   calls     U1 on lead 101 (landed with lead_id), later re-landed from the contact alone: the lead version
             wins; U2 only on contact 202
   orders    501 completed, guest, amounts as strings, local vs GMT across midnight; 502 registered
-            customer, no meta_data, no date_paid; 503 tombstoned
+            customer, no meta_data, no date_paid; 503 tombstoned; 504 landed in status trash (with a line)
   visits    a day with empty UTMs ('' → NULL) and one revised by a later re-read
 """
 
@@ -387,6 +387,18 @@ ORDERS = [
         "date_created": "2024-03-05T12:00:00",
         "date_created_gmt": "2024-03-05T09:00:00",
     },
+    {
+        "id": 504,
+        "number": "504",
+        "status": "trash",
+        "total": "50.00",
+        "customer_id": 0,
+        "date_created": "2024-03-06T12:00:00",
+        "date_created_gmt": "2024-03-06T09:00:00",
+        "line_items": [
+            {"id": 3, "name": "Кофе", "product_id": 7, "quantity": 1, "total": "50.00", "sku": "CF-1"}
+        ],
+    },
 ]
 
 
@@ -607,7 +619,7 @@ def test_events_calls_tasks_and_reference(warehouse):
 # ---- website and Metrica -----------------------------------------------------------------------------
 def test_website_orders(warehouse):
     orders = by(warehouse, "stg_website__orders", "order_id")
-    assert set(orders) == {501, 502}, "tombstoned order dropped"
+    assert set(orders) == {501, 502}, "tombstoned 503 and trashed 504 dropped"
     order = orders[501]
     assert order["status"] == "completed" and order["is_completed"] is True, "latest version wins"
     assert order["total"] == Decimal("1234.57") and order["shipping_total"] == Decimal("300.10")

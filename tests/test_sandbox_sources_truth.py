@@ -307,11 +307,20 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
                 assert lead["status_id"] == WON
             else:
                 pytest.fail(f"unexpected CRM action {action}")
+        onec_numbers = {d["НомерПоДаннымКлиента"] for d in company.onec_store()[ORDERS]}
         for action, order_id in report.site_actions:
+            if action == "order_deleted":  # a junk order that never reached 1C, gone from the shop
+                before_deletion = orders0[order_id]
+                assert order_id not in orders1 and before_deletion["number"] not in onec_numbers
+                assert before_deletion["status"] in ("failed", "pending", "cancelled")
+                continue
             order = orders1[order_id]
             assert order["date_modified_gmt"] > site_latest, action
             if action == "completed":
                 assert orders0[order_id]["status"] == "processing" and order["status"] == "completed"
+            elif action == "order_trashed":  # a sale of its own until tonight
+                assert orders0[order_id]["status"] == "completed" and order["status"] == "trash"
+                assert order["number"] not in onec_numbers
             else:
                 assert order_id not in orders0 and action in (
                     "new_order_in_onec",
@@ -319,7 +328,6 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
                     "new_order:pending",
                     "new_order:failed",
                 )
-        onec_numbers = {d["НомерПоДаннымКлиента"] for d in company.onec_store()[ORDERS]}
         assert "site" not in onec_numbers
         assert all(
             orders1[i]["number"] in onec_numbers for a, i in report.site_actions if a == "new_order_in_onec"
@@ -330,11 +338,23 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
         assert count("new_lead") >= 2 and count("won") >= 1 and count("stage_moved") >= 2
         assert count("lost") >= 1 and count("deleted") == 1
         assert after["leads_total"] - before["leads_total"] == count("new_lead") - count("deleted")
+        assert count("order_trashed") == count("order_deleted") == 1
         assert after["sales_total"] - before["sales_total"] == report.sales_count_delta + count(
             "site_only_sale"
+        ) - count("order_trashed")
+        assert after["revenue_total"] - before["revenue_total"] == pytest.approx(
+            report.sales_amount_delta
+            + _site_totals(report, orders1, "site_only_sale")
+            - _site_totals(report, orders0, "order_trashed"),
+            abs=0.01,
         )
         assert after["customers"] >= before["customers"] + 1
         print(
             f"night {night}: CRM {dict(Counter(a for a, _ in report.crm_actions))}, "
             f"site {dict(Counter(a for a, _ in report.site_actions))}"
         )
+
+
+def _site_totals(report, orders: dict, action: str) -> float:
+    """Σ total of the night's site orders of one action, as the given store shows them."""
+    return sum(float(orders[order_id]["total"]) for name, order_id in report.site_actions if name == action)

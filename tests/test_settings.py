@@ -48,3 +48,14 @@ def test_sources_come_from_the_environment_and_secrets_never_print(monkeypatch):
     printed = repr(settings) + str(settings)
     for secret in ("pw-1c-Секрет", "amo-client-secret-42", "def50200-refresh-42", "y0_metrica-token-42"):
         assert secret not in printed
+
+
+def test_the_website_is_reconciled_by_version_scan_unless_switched_off(monkeypatch):
+    from flows.sources import configured_sources
+
+    monkeypatch.setenv("SALESPIPE_WEBSITE_URL", "https://shop.example.ru")
+    [(_, _, options)] = configured_sources(load_settings(env_file=None))
+    assert options == {"version_field": "date_modified_gmt", "reconcile": True}
+    monkeypatch.setenv("SALESPIPE_WEBSITE_RECONCILE", "false")
+    [(_, _, options)] = configured_sources(load_settings(env_file=None))
+    assert options == {"version_field": "date_modified_gmt", "reconcile": False}

@@ -1,5 +1,7 @@
-"""The WooCommerce simulator over real loopback HTTP (envelope, headers, filters, errors) and WebsiteSource
-against it: exact order sets, incremental windows, an order edited mid-read, retries, clean auth errors."""
+"""The WooCommerce simulator over real loopback HTTP (envelope, headers, filters, `_fields`, errors) and
+WebsiteSource against it: exact order sets, incremental windows, an order edited mid-read, retries, clean
+auth errors, the (id, version) scan and reads by id; and sync_source into a real DuckDB file, where trashed
+and deleted orders become tombstones and a restored one comes back."""
 
 from __future__ import annotations
 
@@ -7,11 +9,15 @@ import copy
 import threading
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pytest
 import requests
 
 from connectors.http import AuthError, Utf8BasicAuth
 from connectors.website import WebsiteSource, website_http_client
+from flows.extract import sync_source
+from flows.settings import Secret, Settings, WebsiteSettings
+from flows.sources import configured_sources
 from sandbox.woocommerce_server import WooCommerceSimulator
 from tests.web_fixtures import woo_store
 
@@ -123,6 +129,27 @@ def test_status_list_include_and_offset(sim, store):
     assert response.headers["X-WP-Total"] == str(sum(o["status"] in wanted for o in store["orders"]))
     assert [o["id"] for o in get(sim, include=f"{IDS[3]},{IDS[1]}", orderby="id").json()] == [IDS[3], IDS[1]]
     assert [o["id"] for o in get(sim, offset=7, per_page=2, orderby="id", order="asc").json()] == IDS[7:9]
+    as_array = [("include[]", str(IDS[5])), ("include[]", str(IDS[2])), ("orderby", "id"), ("order", "asc")]
+    response = requests.get(f"{sim.base_url}wp-json/wc/v3/orders", params=as_array, auth=AUTH, timeout=5)
+    assert [o["id"] for o in response.json()] == [IDS[2], IDS[5]]
+    sim.trash_order(IDS[2])  # `include` does not reach past status=any
+    assert [o["id"] for o in get(sim, include=f"{IDS[2]},{IDS[5]}").json()] == [IDS[5]]
+
+
+def test_fields_trims_every_order_to_the_named_fields_and_leaves_the_totals(sim, store):
+    full = get(sim, per_page=100, orderby="id", order="asc")
+    trimmed = get(sim, per_page=100, orderby="id", order="asc", _fields="id,date_modified_gmt")
+    by_id = {order["id"]: order for order in store["orders"]}
+    assert trimmed.json() == [
+        {"id": i, "date_modified_gmt": by_id[i]["date_modified_gmt"]} for i in IDS[:100]
+    ]
+    assert trimmed.headers["X-WP-Total"] == full.headers["X-WP-Total"] == "350"
+    assert len(trimmed.content) * 20 < len(full.content)
+    nested = [("_fields[]", "id"), ("_fields[]", "billing.email"), ("orderby", "id"), ("order", "asc")]
+    body = requests.get(f"{sim.base_url}wp-json/wc/v3/orders", params=nested, auth=AUTH, timeout=5).json()
+    assert body[0] == {"id": IDS[0], "billing": {"email": by_id[IDS[0]]["billing"]["email"]}}
+    one = requests.get(f"{sim.base_url}wp-json/wc/v3/orders/{IDS[0]}?_fields=status", auth=AUTH, timeout=5)
+    assert one.json()["status"] == by_id[IDS[0]]["status"] and set(one.json()) == {"status", "_links"}
 
 
 def test_basic_auth_errors_name_the_cause(sim):
@@ -247,3 +274,105 @@ def test_wrong_secret_is_one_clear_line_without_the_secret(sim, caplog):
     )
     assert "cs_wrong-Секрет" not in text + caplog.text and SECRET not in text
     assert len(sim.requests) == 1  # a wrong secret is not retried
+
+
+# --------------------------------------------------------------------------------------- scan and keys
+def test_scan_lists_every_visible_id_and_version_in_id_order_across_pages(sim, store):
+    sim.trash_order(IDS[7])
+    pages = list(make_source(sim, page_size=20).scan_versions("orders"))
+    visible = sorted((o for o in store["orders"] if o["status"] != "trash"), key=lambda o: o["id"])
+    assert [pair for page in pages for pair in page] == [
+        (str(o["id"]), o["date_modified_gmt"]) for o in visible
+    ]
+    assert [len(page) for page in pages] == [100, 100, 100, 49]
+    assert sim.requests[0][1] == {
+        "status": "any",
+        "orderby": "id",
+        "order": "asc",
+        "per_page": "100",
+        "_fields": "id,date_modified_gmt",
+        "offset": "0",
+    }
+
+
+def test_read_keys_returns_exactly_the_requested_live_orders(sim, store, caplog):
+    wanted = IDS[::2]  # 175 ids: two requests
+    sim.trash_order(wanted[3])
+    sim.delete_order(wanted[4])
+    keys = [str(order_id) for order_id in reversed(wanted)] + ["not-an-id"]
+    pages = list(make_source(sim).read_keys("orders", keys))
+    by_id = {order["id"]: order for order in store["orders"]}
+    live = [i for i in wanted if i not in (wanted[3], wanted[4])]
+    ids = [[record["id"] for record in page.records] for page in pages]
+    assert sorted(ids[0] + ids[1]) == sorted(live) and all(page == sorted(page) for page in ids)
+    assert all(record == by_id[record["id"]] for page in pages for record in page.records)
+    assert [page.cursor for page in pages] == [None, None]
+    included = [query["include"].split(",") for _, query, _ in sim.requests]
+    assert [len(ids) for ids in included] == [100, 75] and "skipping 'not-an-id'" in caplog.text
+
+
+# --------------------------------------------------------------------------------------- into DuckDB
+class Warehouse:
+    """sync_source with the website as flows/sources.py configures it, into one DuckDB file."""
+
+    def __init__(self, sim, folder):
+        self.sim, self.file, self.runs = sim, folder / "warehouse.duckdb", 0
+        site = WebsiteSettings(url=sim.base_url, key=KEY, secret=Secret(SECRET))
+        settings = Settings(home=folder, warehouse=self.file, serving_dir=folder / "serving", website=site)
+        [(self.source_id, self.source, self.options)] = configured_sources(settings)
+
+    def sync(self) -> tuple[int, list[dict]]:
+        """(records landed, the queries this sync sent)."""
+        self.runs, before = self.runs + 1, len(self.sim.requests)
+        with duckdb.connect(str(self.file)) as con:
+            result = sync_source(
+                con, self.source, run_id=f"r{self.runs}", source_id="website", **self.options
+            )
+        assert result.ok, result.error
+        return result.streams[0].records_landed, [query for _, query, _ in self.sim.requests[before:]]
+
+    def latest(self) -> dict[int, tuple[bool, str | None]]:
+        """order id -> (tombstone?, status) of its latest landed row."""
+        with duckdb.connect(str(self.file), read_only=True) as con:
+            rows = con.execute(
+                """select _id, _deleted, _data ->> 'status' from raw_website.orders
+                   qualify row_number() over (partition by _id order by _loaded_seq desc) = 1"""
+            ).fetchall()
+        return {int(key): (deleted, status) for key, deleted, status in rows}
+
+
+def test_sync_tombstones_trashed_and_deleted_orders_and_brings_a_restored_one_back(sim, store, tmp_path):
+    warehouse = Warehouse(sim, tmp_path)
+    assert warehouse.options == {"version_field": "date_modified_gmt", "reconcile": True}
+    assert warehouse.sync()[0] == 350
+    landed, queries = warehouse.sync()  # nothing changed: the overlap is re-read, nothing else
+    assert landed == 0 and not [q for q in queries if "include" in q]
+    assert len([q for q in queries if "_fields" in q]) == 4  # the scan: 350 orders, 100 a request
+
+    trashed, deleted, edited = IDS[40], IDS[41], IDS[42]
+    sim.trash_order(trashed, datetime(2024, 7, 2, 8, 0, tzinfo=UTC))
+    sim.delete_order(deleted)
+    # Edited long before the cursor (a plugin's bulk fix keeping an old stamp): only the scan sees it.
+    sim.touch_order(edited, datetime(2023, 12, 1, 9, 0, tzinfo=UTC), customer_note="перезвонить")
+    landed, queries = warehouse.sync()
+    assert landed == 3
+    assert [q["include"] for q in queries if "include" in q] == [str(edited), f"{trashed},{deleted}"]
+    latest = warehouse.latest()
+    assert latest[trashed] == latest[deleted] == (True, None)
+    assert latest[edited] == (False, store_status(store, edited)) and len(latest) == 350
+    with duckdb.connect(str(warehouse.file), read_only=True) as con:
+        note = con.execute(
+            "select _data ->> 'customer_note' from raw_website.orders where _id = ? and _batch_id = 'r3'",
+            [str(edited)],
+        ).fetchone()[0]
+    assert note == "перезвонить"
+
+    restored = sim.restore_order(trashed, datetime(2024, 7, 3, 10, 0, tzinfo=UTC))
+    landed, queries = warehouse.sync()
+    assert landed == 1 and not [q for q in queries if "include" in q]  # back through the window
+    assert warehouse.latest()[trashed] == (False, restored["status"]) and restored["status"] != "trash"
+    assert warehouse.sync()[0] == 0
+
+
+def store_status(store, order_id) -> str:
+    return next(order["status"] for order in store["orders"] if order["id"] == order_id)

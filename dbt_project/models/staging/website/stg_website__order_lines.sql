@@ -1,15 +1,22 @@
--- Grain: one row per line item (order_id, line_id) of a live WooCommerce order, every status.
+-- Grain: one row per line item (order_id, line_id) of a live WooCommerce order, every status but `trash`
+-- (the orders of stg_website__orders).
 with
 
 source as (
     {{ onec_live_versions(source('website', 'orders')) }}
 ),
 
+-- As in stg_website__orders: a trashed order is no site order, whatever landed.
+listed as (
+    select * from source
+    where coalesce(lower({{ website_text('_data', 'status') }}), '') <> 'trash'
+),
+
 line_rows as (
     select
         {{ website_int('_data', 'id') }} as order_id,
         unnest({{ website_json_list("_data -> 'line_items'") }}) as line_item
-    from source
+    from listed
 ),
 
 final as (

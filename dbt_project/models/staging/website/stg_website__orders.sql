@@ -1,10 +1,17 @@
--- Grain: one row per live WooCommerce order (order_id), every status. A sale is a `completed` one
--- (is_completed); the others (pending, processing, cancelled, failed, refunded, …) are kept for funnels.
+-- Grain: one row per live WooCommerce order (order_id), every status but `trash`. A sale is a `completed`
+-- one (is_completed); the others (pending, processing, cancelled, failed, refunded, …) are kept for funnels.
 -- `*_at` are UTC from the `*_gmt` fields; created_local is the site's own wall time as sent.
 with
 
 source as (
     {{ onec_live_versions(source('website', 'orders')) }}
+),
+
+-- Belt and braces: the connector reads status=any, which never lists a trashed order, and tombstones an
+-- order that vanished from it; a `trash` version landed some other way is no site order either.
+listed as (
+    select * from source
+    where coalesce(lower({{ website_text('_data', 'status') }}), '') <> 'trash'
 ),
 
 renamed as (
@@ -59,7 +66,7 @@ renamed as (
         {{ website_meta('_data', ['_wc_order_attribution_device_type']) }} as device_type,
         _extracted_at as extracted_at,
         _loaded_seq as loaded_seq
-    from source
+    from listed
 ),
 
 final as (
