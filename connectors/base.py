@@ -83,3 +83,9 @@ def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(dict.fromkeys(itertools.islice(iterator, size))):
         yield batch
+
+
+def version_text(value: Any) -> str:
+    """A record's version as landing stores it (`meta.record_state._version`), and so as a key scan must
+    report it: text as is, anything else (None included) through str()."""
+    return value if type(value) is str else str(value)

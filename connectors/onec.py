@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import Page, StreamSpec, batches
+from connectors.base import Page, StreamSpec, batches, version_text
 from connectors.http import BadResponse, HttpClient, Utf8BasicAuth, with_query
 
 log = logging.getLogger("salespipe.onec")
@@ -114,7 +114,7 @@ class OneCSource:
         params = {"$format": "json", "$select": "Ref_Key,DataVersion", "$orderby": "Ref_Key asc"}
         for records in self._pages(spec, params, self.page_size * SCAN_PAGE_FACTOR):
             yield [
-                (key, str(record.get("DataVersion") or ""))
+                (key, version_text(record.get("DataVersion")))
                 for record in records
                 if (key := spec.key_of(record)) is not None
             ]

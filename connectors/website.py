@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 
-from connectors.base import Page, StreamSpec, batches
+from connectors.base import Page, StreamSpec, batches, version_text
 from connectors.http import AuthError, BadResponse, HttpClient, Utf8BasicAuth, with_query
 
 log = logging.getLogger("salespipe.website")
@@ -143,7 +143,7 @@ class WebsiteSource:
         params = {**VISIBLE_BY_ID, "_fields": f"id,{CURSOR_FIELD}"}
         for records in self._pages(spec, params):
             yield [
-                (key, _version_text(record.get(CURSOR_FIELD)))
+                (key, version_text(record.get(CURSOR_FIELD)))
                 for record in records
                 if (key := spec.key_of(record)) is not None
             ]
@@ -208,11 +208,6 @@ def _finished(records: list, offset: int, total: int | None, page_size: int) -> 
 def _id(record: Any) -> Any:
     # A record without an id is not deduplicated: landing rejects it with its raw text.
     return record.get("id") if isinstance(record, dict) else None
-
-
-def _version_text(value: Any) -> str:
-    # As landing turns a record's version field into text (warehouse/pages.py), None included.
-    return value if type(value) is str else str(value)
 
 
 def _order_ids(keys: Iterable[str]) -> Iterator[int]:

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from connectors.base import version_text
+
 
 class StreamLike(Protocol):
     name: str
@@ -76,7 +78,7 @@ def prepare_page(spec: StreamLike, records: list[Any], version_field: str | None
         texts.append(text)
         if version_field:
             version = record.get(version_field)
-            versions.append(version if type(version) is str else str(version))
+            versions.append(version_text(version))
         else:
             versions.append(None)
     if len(row_of) < len(ids):
