@@ -1,4 +1,4 @@
-"""`salespipe demo`: the sandbox company's 1C on loopback, the real flow against it, and a check
+"""`salespipe demo`: the sandbox company's systems on loopback, the real flow against them, and a check
 of the published marts against the sandbox's own truth."""
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ def run_demo(
         return 1
     checked = "customers, monthly sales, repeat share, new/returning/lost, cohorts"
     if "amocrm" in landscape.sources:
-        checked += ", channels, pipeline stages, win rate, cycle, response"
+        checked += (
+            ", channels, pipeline stages, win rate, cycle, response, open and weighted pipeline by month,"
+            " time in stage, stuck deals, loss reasons, calls, first contact and maturation"
+        )
     print(f"marts equal the sandbox truth over {', '.join(landscape.sources)} ({checked})")
     python = Path(sys.executable)
     print(f"done in {time.perf_counter() - started:.0f} s. Query the marts read-only from any DuckDB client:")
@@ -81,5 +84,10 @@ def _compare_with_truth(serving: Path, company, sources: tuple[str, ...]) -> lis
     truth = company.truth(sources=sources)
     problems = compare_channels_with_truth(serving, truth)
     if "amocrm" in sources:
+        from sandbox.truth_pipeline import pipeline_extras_truth
+        from sandbox.verify_pipeline_extras import compare_pipeline_extras_with_truth
+
         problems += compare_pipeline_with_truth(serving, truth)
+        extras = pipeline_extras_truth(company.model, company.sources, sources)
+        problems += compare_pipeline_extras_with_truth(serving, extras)
     return problems

@@ -95,12 +95,13 @@ def headline(serving_file: Path) -> str:
                       count(*) filter (where status = 'regular'), count(*) filter (where status = 'lost')
                from marts.customer_portfolio"""
         ).fetchone()
-        month, revenue, share = con.execute(
+        last_month = con.execute(
             "select strftime(month, '%Y-%m'), revenue, repeat_share_count from marts.repeat_sales "
             "order by month desc limit 1"
         ).fetchone()
+    people = f"customers {customers} ({buyers} bought, {regular} regular, {lost} lost)"
+    if last_month is None:  # no 1C and no site: nothing was sold that the marts know of
+        return f"{people}; no sales"
+    month, revenue, share = last_month
     share_text = f"{float(share):.0%}" if share is not None else "n/a"
-    return (
-        f"customers {customers} ({buyers} bought, {regular} regular, {lost} lost); "
-        f"{month}: revenue {revenue:,.2f} RUB, repeat sales {share_text}"
-    )
+    return f"{people}; {month}: revenue {revenue:,.2f} RUB, repeat sales {share_text}"

@@ -29,16 +29,22 @@ def landscape(tmp_path_factory):
 
 def _truth(company) -> dict:
     from sandbox.company import ALL_SOURCES
+    from sandbox.truth_pipeline import pipeline_extras_truth
 
-    return company.truth(sources=ALL_SOURCES)
+    truth = company.truth(sources=ALL_SOURCES)
+    truth["pipeline_extras"] = pipeline_extras_truth(company.model, company.sources)
+    return truth
 
 
 def _mismatches(pipeline, truth) -> list[str]:
     from sandbox.verify_channels import compare_channels_with_truth
     from sandbox.verify_pipeline import compare_pipeline_with_truth
+    from sandbox.verify_pipeline_extras import compare_pipeline_extras_with_truth
 
-    return compare_channels_with_truth(pipeline.serving_file, truth) + compare_pipeline_with_truth(
-        pipeline.serving_file, truth
+    return (
+        compare_channels_with_truth(pipeline.serving_file, truth)
+        + compare_pipeline_with_truth(pipeline.serving_file, truth)
+        + compare_pipeline_extras_with_truth(pipeline.serving_file, truth["pipeline_extras"])
     )
 
 

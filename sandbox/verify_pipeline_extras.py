@@ -1,0 +1,122 @@
+"""Compare the CRM pipeline marts with `sandbox.truth_pipeline.pipeline_extras_truth`: the numbers
+sandbox/verify_pipeline.py does not reach (the open pipeline and weighted forecast at every month end, time
+in stage, stuck deals, loss reasons, calls, the customers' CRM fields).
+
+`compare_pipeline_extras_with_truth(serving_file, truth_extras)` returns one readable line per difference;
+[] = equal. Counts, dates, names and money (to the kopeck) are exact. Floats get a tolerance only for the
+noise of double arithmetic, not for rounding: days (in stage, over p90) are whole seconds / 86400 and
+their quantiles interpolate, so the truth and DuckDB may differ in the last bits (DAY_TOLERANCE = 1e-9
+days, 0.1 ms); shares and probabilities are one division each (RATIO_TOLERANCE = 1e-12).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from sandbox.verify_pipeline import _compare_keyed, _rows
+
+DAY_TOLERANCE = 1e-9
+RATIO_TOLERANCE = 1e-12
+
+OPEN_FIELDS = {f: (f, None) for f in ("open_deals", "open_amount", "weighted_amount")}
+STAGE_FIELDS = {
+    **OPEN_FIELDS,
+    **{
+        f: (f, None)
+        for f in ("deals_entered", "deals_advanced", "deals_lost_from_stage", "deals_still_in_stage")
+    },
+    "median_days_in_stage": ("median_days_in_stage", DAY_TOLERANCE),
+    "p90_days_in_stage": ("p90_days_in_stage", DAY_TOLERANCE),
+    "win_probability": ("win_probability", RATIO_TOLERANCE),
+}
+STUCK_FIELDS = {
+    "stage": ("stage_name", None),
+    "amount": ("amount", None),
+    "weighted_amount": ("weighted_amount", None),
+    "days_in_stage": ("days_in_stage", DAY_TOLERANCE),
+    "stage_p90_days": ("stage_p90_days", DAY_TOLERANCE),
+    "stage_median_days": ("stage_median_days", DAY_TOLERANCE),
+}
+LOSS_FIELDS = {
+    **{f: (f, None) for f in ("loss_reason_name", "lost_deals", "lost_amount", "month_lost_deals")},
+    "share_of_lost_deals": ("share_of_lost_deals", RATIO_TOLERANCE),
+    "share_of_lost_amount": ("share_of_lost_amount", RATIO_TOLERANCE),
+}
+CALL_FIELDS = {f: (f, None) for f in ("calls", "talked", "duration_seconds", "on_leads", "first_responses")}
+CUSTOMER_FIELDS = {f: (f, None) for f in ("first_contact_date", "acquisition_channel", "maturation_days")}
+
+PIPELINE_SQL = """
+    select strftime(month, '%Y-%m') as month, row_type, pipeline_name, stage_name, * exclude (month, row_type,
+           pipeline_name, stage_name)
+    from marts.sales_pipeline
+"""
+CALLS_SQL = """
+    select strftime(call_date, '%Y-%m') as month, direction, count(*) as calls,
+           count(*) filter (where is_talked) as talked, sum(duration_seconds) as duration_seconds,
+           count(lead_id) as on_leads, count(*) filter (where is_first_response) as first_responses
+    from marts.calls group by all
+"""
+CUSTOMERS_SQL = """
+    select customer_id, first_contact_date, acquisition_channel, maturation_days from marts.customer_portfolio
+"""
+
+
+def compare_pipeline_extras_with_truth(serving_file: Path | str, truth_extras: dict) -> list[str]:
+    with duckdb.connect(str(serving_file), read_only=True) as con:
+        pipeline = _rows(con, PIPELINE_SQL)
+        stuck = _rows(con, "select * from marts.stuck_deals")
+        losses = _rows(
+            con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.loss_reasons"
+        )
+        calls = _rows(con, CALLS_SQL)
+        customers = _rows(con, CUSTOMERS_SQL)
+    problems = _compare_pipeline(pipeline, truth_extras["sales_pipeline"])
+    problems += _compare_keyed(
+        "stuck deal", truth_extras["stuck_deals"], _by(stuck, "lead_id"), lambda r: r["lead_id"], STUCK_FIELDS
+    )
+    problems += _compare_keyed(
+        "loss reason",
+        truth_extras["loss_reasons"],
+        _by(losses, "month", "loss_reason_id"),
+        lambda r: (r["month"], r["loss_reason_id"]),
+        LOSS_FIELDS,
+    )
+    problems += _compare_keyed(
+        "calls",
+        truth_extras["calls"],
+        _by(calls, "month", "direction"),
+        lambda r: (r["month"], r["direction"]),
+        CALL_FIELDS,
+    )
+    problems += _compare_keyed(
+        "customer",
+        truth_extras["customer_crm_fields"],
+        _by(customers, "customer_id"),
+        lambda r: r["customer_id"],
+        CUSTOMER_FIELDS,
+    )
+    return problems
+
+
+def _by(rows: list[dict], *key: str) -> dict:
+    out = {}
+    for row in rows:
+        out[row[key[0]] if len(key) == 1 else tuple(row[k] for k in key)] = row
+    return out
+
+
+def _compare_pipeline(mart_rows: list[dict], truth_rows: list[dict]) -> list[str]:
+    """Stage rows: funnel, time in stage, weights and open deals; pipeline and total rows: open deals."""
+    problems = []
+    for row_type, fields in (("stage", STAGE_FIELDS), ("pipeline", OPEN_FIELDS), ("total", OPEN_FIELDS)):
+        truth = [r for r in truth_rows if r["row_type"] == row_type]
+        mart = {
+            (r["month"], row_type, r["pipeline_name"], r["stage_name"]): r
+            for r in mart_rows
+            if r["row_type"] == row_type
+        }
+        key = lambda r: (r["month"], r["row_type"], r["pipeline"], r["stage"])  # noqa: E731
+        problems += _compare_keyed("sales_pipeline", truth, mart, key, fields)
+    return problems
