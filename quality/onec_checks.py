@@ -9,8 +9,8 @@ even when tonight's run lands nothing new. GX then validates the frames as panda
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+
+from quality.checks import Check, StreamChecks
 
 DOCUMENT_STREAMS = ("customer_orders", "shipments", "returns")
 CATALOG_STREAMS = ("counterparties", "products", "users", "price_types")
@@ -26,23 +26,6 @@ KNOWN_VAT_RATES = [
     "НДС5",
     "НДС7",
 ]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One expectation: GX class name, its kwargs, and whether a failure blocks publish."""
-
-    expectation: str
-    kwargs: dict[str, Any]
-    severity: str = "error"
-    why: str = ""
-
-
-@dataclass(frozen=True)
-class StreamChecks:
-    suite: str
-    sql: str
-    checks: list[Check] = field(default_factory=list)
 
 
 def _latest(stream: str) -> str:
@@ -87,7 +70,11 @@ def _document_checks(stream: str, now: dt.datetime) -> StreamChecks:
             {"column": "doc_kind", "value_set": [stream]},
             why="the records are documents of the kind the stream declares",
         ),
-        Check("ExpectColumnValuesToBeInSet", {"column": "posted", "value_set": ["true", "false"]}),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "posted", "value_set": ["true", "false"]},
+            why="Posted is a boolean: only posted documents are sales",
+        ),
     ]
     return StreamChecks(suite=f"onec.{stream}", sql=sql, checks=checks)
 
@@ -123,9 +110,14 @@ def _catalog_checks(stream: str) -> StreamChecks:
     sql = f"""select _data->>'Ref_Key' as ref_key, trim(_data->>'Description') as description
               from {_latest(stream)} as latest"""
     checks = [
-        Check("ExpectColumnValuesToNotBeNull", {"column": "ref_key"}),
-        Check("ExpectColumnValuesToBeUnique", {"column": "ref_key"}),
-        Check("ExpectColumnValuesToNotBeNull", {"column": "description", "mostly": 0.99}, severity="warning"),
+        Check("ExpectColumnValuesToNotBeNull", {"column": "ref_key"}, why="every catalog item has a key"),
+        Check("ExpectColumnValuesToBeUnique", {"column": "ref_key"}, why="one live version per key"),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "description", "mostly": 0.99},
+            severity="warning",
+            why="items have names (a blank one shows as a blank row in the marts)",
+        ),
     ]
     return StreamChecks(suite=f"onec.{stream}", sql=sql, checks=checks)
 

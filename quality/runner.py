@@ -10,8 +10,20 @@ from dataclasses import dataclass
 
 import duckdb
 
-from quality.onec_checks import StreamChecks, onec_checks
+from quality.checks import Check, StreamChecks
+from quality.crm_checks import crm_checks
+from quality.metrica_checks import metrica_checks
+from quality.onec_checks import onec_checks
+from quality.website_checks import website_checks
 from warehouse.landing import utc_now
+
+# Source id → (raw schema, the suites for its landed streams).
+SUITES_BY_SOURCE = {
+    "onec": ("raw_onec", onec_checks),
+    "amocrm": ("raw_amocrm", crm_checks),
+    "website": ("raw_website", website_checks),
+    "metrica": ("raw_metrica", metrica_checks),
+}
 
 
 @dataclass(frozen=True)
@@ -60,57 +72,80 @@ def _gx_context():
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return gx, context
+    # One datasource, asset and batch definition for every frame: each one added re-saves the context's
+    # whole config, which made up a sixth of the stage with one set per suite.
+    asset = context.data_sources.add_pandas(name="landed").add_dataframe_asset(name="frames")
+    return gx, asset.add_batch_definition_whole_dataframe("whole frame")
 
 
-def _validate(gx, context, stream: StreamChecks, frame) -> list[CheckResult]:
-    datasource = context.data_sources.add_or_update_pandas(name=f"ds_{stream.suite}")
-    asset = datasource.add_dataframe_asset(name=stream.suite)
-    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+def _validate(gx, batch_definition, stream: StreamChecks, frame) -> list[CheckResult]:
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name=stream.suite)
-    for check in stream.checks:
-        expectation = getattr(gx.expectations, check.expectation)(**check.kwargs)
-        suite.add_expectation(expectation)
-    results = []
-    # COMPLETE + index columns: a failure names the records (their 1C keys), not just bad values.
-    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["ref_key"]}
+    for number, check in enumerate(stream.checks):
+        # GX returns results grouped by kind (column-map checks before column-pair ones), not in the order
+        # added: `meta` carries each check's position back.
+        suite.add_expectation(
+            getattr(gx.expectations, check.expectation)(**check.kwargs, meta={"check": number})
+        )
+    # COMPLETE + index columns: a failure names the records (their source keys), not just bad values.
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [stream.key]}
     validation = batch.validate(suite, result_format=result_format)
-    for check, outcome in zip(stream.checks, validation.results, strict=True):
-        examples = (
-            outcome.result.get("unexpected_index_list") or outcome.result.get("partial_unexpected_list") or []
-        )
-        failure = outcome.exception_info.get("exception_message") if not outcome.success else None
-        results.append(
-            CheckResult(
-                suite=stream.suite,
-                expectation=check.expectation,
-                column=check.kwargs.get("column"),
-                severity=check.severity,
-                success=bool(outcome.success),
-                unexpected_count=outcome.result.get("unexpected_count"),
-                details=failure or json.dumps(examples[:3], ensure_ascii=False, default=str),
-            )
-        )
-    return results
+    outcomes = {outcome.expectation_config.meta["check"]: outcome for outcome in validation.results}
+    return [_result(stream, check, outcomes[number]) for number, check in enumerate(stream.checks)]
+
+
+def _result(stream: StreamChecks, check: Check, outcome) -> CheckResult:
+    examples = (
+        outcome.result.get("unexpected_index_list") or outcome.result.get("partial_unexpected_list") or []
+    )
+    failure = outcome.exception_info.get("exception_message") if not outcome.success else None
+    return CheckResult(
+        suite=stream.suite,
+        expectation=check.expectation,
+        column=check.column,
+        severity=check.severity,
+        success=bool(outcome.success),
+        unexpected_count=outcome.result.get("unexpected_count"),
+        details=failure or json.dumps(examples[:3], ensure_ascii=False, default=str),
+    )
+
+
+def all_suites(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[StreamChecks]:
+    """Every source's suites, for the streams that hold landed records."""
+    landed = landed_streams(con)
+    return [
+        suite
+        for source, (schema, suites_for) in SUITES_BY_SOURCE.items()
+        for suite in suites_for(now, landed.get(schema, set()))
+    ]
+
+
+def landed_streams(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Raw schema → its tables that hold at least one row. The flow creates every known raw table up
+    front (empty), so an unconfigured source has tables but nothing to check."""
+    schemas = [schema for schema, _ in SUITES_BY_SOURCE.values()]
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables where list_contains(?, table_schema)",
+        [schemas],
+    ).fetchall()
+    landed: dict[str, set[str]] = {}
+    for schema, table in tables:
+        if con.execute(f"select exists (from {schema}.{table})").fetchone()[0]:
+            landed.setdefault(schema, set()).add(table)
+    return landed
 
 
 def run_quality(con: duckdb.DuckDBPyConnection, run_id: str, now: dt.datetime | None = None) -> QualityReport:
-    """Validate every landed 1C stream; store and return the results."""
-    landed = {
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw_onec'"
-        ).fetchall()
-    }
+    """Validate every landed stream of every source; store and return the results."""
     now = now or (dt.datetime.now() + dt.timedelta(days=1))  # local clocks differ: one day of slack
-    suites = onec_checks(now, landed)
+    suites = all_suites(con, now)
     if not suites:
         return QualityReport([])
-    gx, context = _gx_context()
+    gx, batch_definition = _gx_context()
     results: list[CheckResult] = []
     for stream in suites:
         frame = con.execute(stream.sql).df()
-        results.extend(_validate(gx, context, stream, frame))
+        results.extend(_validate(gx, batch_definition, stream, frame))
     _store(con, run_id, results)
     return QualityReport(results)
 

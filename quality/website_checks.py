@@ -1,0 +1,126 @@
+"""What is checked on landed WooCommerce orders (raw_website.orders, SOURCES §4, CONTRACTS_CRM §4).
+
+A completed site order that never reached 1C is a sale (DESIGN §4): its `total` is revenue and its
+`date_completed_gmt` the sale's moment; every order, any status, is a customer record and a funnel step.
+Amounts arrive as strings and dates as offset-less text, and staging casts both with a plain CAST.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from quality.checks import (
+    StreamChecks,
+    at_least,
+    in_set,
+    is_null,
+    latest,
+    moment,
+    not_null,
+    number,
+    offending,
+    text,
+    unique,
+)
+
+SCHEMA = "raw_website"
+# WooCommerce core order statuses (SOURCES §4); `checkout-draft` is core too (the block checkout's draft,
+# WooCommerce ≥ 6.3). Trashed orders stay listed with status `trash`. Anything else is a plugin's own
+# status ("shipped", "delivered", …): counted as not a sale, which is right only if it is not one.
+CORE_STATUSES = [
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "trash",
+    "checkout-draft",
+]
+CURRENCIES = ["RUB"]  # money is RUB (DESIGN §4): there is no exchange-rate step to add other currencies
+MONEY_FIELDS = ["total", "discount_total", "shipping_total", "total_tax"]
+DATE_FIELDS = [f"{name}{suffix}" for name in ("date_created", "date_modified", "date_completed", "date_paid")
+               for suffix in ("", "_gmt")]  # fmt: skip
+LINE_NUMBERS = ["quantity", "price", "subtotal", "total", "total_tax"]
+
+
+def _utc(field: str) -> str:
+    """The `<field>_gmt` moment (UTC), as staging reads it; the site-local fallback only matters for very
+    old WooCommerce, whose orders have no `_gmt` at all."""
+    return f"coalesce(try_cast({text(field + '_gmt')} as timestamp), try_cast({text(field)} as timestamp))"
+
+
+def _orders(now: dt.datetime) -> StreamChecks:
+    has_contact = f"coalesce({text('$.billing.phone')}, {text('$.billing.email')}) is not null"
+    sql = f"""
+        select _id as order_id,
+               try_cast({text("id")} as bigint) as id,
+               {text("number")} as number,
+               lower({text("status")}) as status,
+               {text("currency")} as currency,
+               {offending(MONEY_FIELDS, "decimal(18, 2)")} as amounts_not_numeric,
+               {number("total")} as total,
+               {offending(DATE_FIELDS, "timestamp")} as dates_not_parseable,
+               {_utc("date_created")} as created_at,
+               {_utc("date_completed")} as completed_at,
+               case when lower({text("status")}) = 'completed' then {_utc("date_completed")} is not null
+                    end as completed_has_date,
+               {has_contact} as has_phone_or_email
+        from {latest(SCHEMA, "orders")} as latest"""
+    checks = [
+        not_null("id", "the key is WooCommerce's integer order id (line items and CRM leads point at it)"),
+        unique("id", "one order per id: two keys that are one number would be two orders in staging"),
+        not_null("number", "the order number is what 1C carries: without it a sale can be counted twice"),
+        not_null("status", "every order has a status: it decides whether the order is a sale"),
+        in_set(
+            "status",
+            CORE_STATUSES,
+            "a WooCommerce core status; a plugin's status is counted as no sale",
+            "warning",
+        ),
+        in_set("currency", CURRENCIES, "amounts are RUB: another currency would be added up as roubles"),
+        is_null(
+            "amounts_not_numeric", "amounts are numeric text: staging casts them (revenue of site sales)"
+        ),
+        at_least("total", 0, "an order total is not negative: it is a site sale's revenue"),
+        is_null("dates_not_parseable", "dates parse as ISO date-times: staging casts them"),
+        not_null("created_at", "date_created_gmt is there: orders are counted by their creation date"),
+        moment("created_at", now, "date_created_gmt is not in the future"),
+        moment("completed_at", now, "date_completed_gmt (a site sale's moment) is not in the future"),
+        in_set(
+            "completed_has_date",
+            [True],
+            "a completed order has date_completed (without it, its last change is taken as the sale's "
+            "moment)",
+            "warning",
+        ),
+        in_set(
+            "has_phone_or_email",
+            [True],
+            "an order has a billing phone or email (else it cannot be linked to a customer)",
+            "warning",
+        ),
+    ]
+    return StreamChecks("website.orders", sql, checks, key="order_id")
+
+
+def _order_lines() -> StreamChecks:
+    sql = f"""
+        select latest._id || '/' || coalesce(line ->> 'id', '?') as order_line,
+               {offending(LINE_NUMBERS, "decimal(18, 3)", "line")} as numbers_not_numeric,
+               {number("quantity", "line")} as quantity,
+               {number("total", "line")} as total
+        from {latest(SCHEMA, "orders")} as latest,
+             unnest(coalesce(json_extract(latest._data, '$.line_items[*]'), [])) as lines(line)"""
+    checks = [
+        is_null("numbers_not_numeric", "quantities and amounts are numeric: staging casts them"),
+        at_least("quantity", 0, "a line quantity is not negative (refunds are separate records)"),
+        at_least("total", 0, "a line total is not negative: site sales' product revenue sums it"),
+    ]
+    return StreamChecks("website.order_lines", sql, checks, key="order_line")
+
+
+def website_checks(now: dt.datetime, landed_streams: set[str]) -> list[StreamChecks]:
+    """The suites for the website streams that hold landed records."""
+    return [_orders(now), _order_lines()] if "orders" in landed_streams else []
