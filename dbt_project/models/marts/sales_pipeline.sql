@@ -71,10 +71,12 @@ open_deals as (
         stage_visits.status_id,
         stage_visits.lead_id,
         stage_visits.price,
-        -- Rounded to kopecks per deal as DECIMAL so the sums below are exact: a DOUBLE sum depends on
-        -- the order the threads add in, and a total on a half-kopeck would differ between runs.
-        cast(round(stage_visits.price * coalesce(benchmarks.win_probability, 0), 2) as decimal(18, 2))
-            as weighted_amount
+        -- price × won / closed in exact arithmetic, rounded to kopecks per deal (money_per: half away
+        -- from zero), so the sums below are exact DECIMAL: a DOUBLE product can land a hair off a half
+        -- kopeck, and a DOUBLE sum depends on the order the threads add in (it differed between runs).
+        coalesce(
+            {{ money_per('stage_visits.price * benchmarks.won_deals', 'benchmarks.closed_deals') }}, 0
+        ) as weighted_amount
     from months
     inner join stage_visits
         on stage_visits.entered_at < months.snapshot_at

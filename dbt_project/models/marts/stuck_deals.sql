@@ -18,7 +18,9 @@ open_deals as (
         {{ days_between('outcomes.stage_entered_at', pipeline_cutoff_utc()) }} as days_in_stage,
         benchmarks.p90_days_in_stage,
         benchmarks.median_days_in_stage,
-        benchmarks.win_probability
+        benchmarks.win_probability,
+        benchmarks.won_deals,
+        benchmarks.closed_deals
     from outcomes
     inner join benchmarks
         on benchmarks.pipeline_id = outcomes.pipeline_id
@@ -46,7 +48,7 @@ final as (
         cast(days_in_stage - p90_days_in_stage as double) as days_over_p90,
         cast({{ days_between('created_at', pipeline_cutoff_utc()) }} as double) as deal_age_days,
         win_probability,
-        cast(round(price * win_probability, 2) as decimal(18, 2)) as weighted_amount,
+        {{ money_per('price * won_deals', 'closed_deals') }} as weighted_amount,
         main_contact_id,
         {{ as_of_date() }} as as_of_date
     from open_deals
