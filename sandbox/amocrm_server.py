@@ -26,14 +26,14 @@ from sandbox import amocrm_api as api
 from sandbox.amocrm_auth import RateGate, TokenAuthority
 from sandbox.amocrm_http import Handler
 from sandbox.faults import Faults
-from sandbox.loopback import ServerRunner
+from sandbox.loopback import ServedSimulator, ServerRunner
 
 API_PREFIX = "/api/v4/"
 OAUTH_PATH = "oauth2/access_token"
 _SINGLE = re.compile(r"^(?P<path>leads|contacts|tasks)/(?P<id>\d+)$")
 
 
-class AmoCrmSimulator:
+class AmoCrmSimulator(ServedSimulator):
     def __init__(
         self,
         store: dict,
@@ -71,27 +71,7 @@ class AmoCrmSimulator:
     def __repr__(self) -> str:  # never show a secret or token
         return f"AmoCrmSimulator(base_url={self.base_url!r})"
 
-    # ----------------------------------------------------------------------------- lifecycle
-    def start(self) -> str:
-        if self._runner.running:
-            return self.base_url
-        self.faults.restart()
-        host, port = self._runner.start()
-        self.base_url = f"http://{host}:{port}/"
-        return self.base_url
-
-    def stop(self) -> None:
-        if not self._runner.running:
-            return
-        self.faults.shutdown()  # wakes held and sleeping requests first
-        self._runner.stop()
-
-    def __enter__(self) -> AmoCrmSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    # (start, stop and `with` come from sandbox.loopback.ServedSimulator)
 
     # ----------------------------------------------------------------------------- test controls
     @property

@@ -10,6 +10,7 @@ import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +82,36 @@ class ServerRunner:
         self._server.server_close()
         self._thread.join(timeout=5)
         self._server = self._thread = None
+
+
+class ServedSimulator:
+    """Start, stop and `with` for a simulator that owns `self._runner` (a ServerRunner) and `self.faults`
+    (sandbox.faults.Faults). Its base URL is the server root unless `_url_at` says otherwise."""
+
+    base_url: str | None
+    _runner: ServerRunner
+    faults: Any
+
+    def _url_at(self, host: str, port: int) -> str:
+        return f"http://{host}:{port}/"
+
+    def start(self) -> str:
+        """Serves on a daemon thread (again, after a stop); returns the base URL."""
+        if self._runner.running:
+            return self.base_url
+        self.faults.restart()
+        self.base_url = self._url_at(*self._runner.start())
+        return self.base_url
+
+    def stop(self) -> None:
+        if not self._runner.running:
+            return
+        self.faults.shutdown()  # wakes held and sleeping requests first
+        self._runner.stop()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

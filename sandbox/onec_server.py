@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from sandbox import odata_format as fmt
 from sandbox.faults import Fault, Faults
-from sandbox.loopback import ServerRunner
+from sandbox.loopback import ServedSimulator, ServerRunner
 from sandbox.odata_query import NOT_FOUND, PARSE_ERROR, QueryError, execute, parse_query, unknown_name
 
 _SEGMENT = re.compile(r"^(?P<set>[^/()]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<tail>.+))?$")
@@ -104,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: request lines may carry customer data
 
 
-class OneCSimulator:
+class OneCSimulator(ServedSimulator):
     def __init__(
         self,
         store: dict[str, list[dict]],
@@ -130,26 +130,8 @@ class OneCSimulator:
         return f"OneCSimulator(base_url={self.base_url!r}, user={self._username!r})"
 
     # ----------------------------------------------------------------------------- lifecycle
-    def start(self) -> str:
-        if self._runner.running:
-            return self.base_url
-        self.faults.restart()
-        host, port = self._runner.start()
-        self.base_url = f"http://{host}:{port}/{quote(self.publication)}/odata/standard.odata/"
-        return self.base_url
-
-    def stop(self) -> None:
-        if not self._runner.running:
-            return
-        self.faults.shutdown()  # wakes held and sleeping requests first
-        self._runner.stop()
-
-    def __enter__(self) -> OneCSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _url_at(self, host: str, port: int) -> str:
+        return f"http://{host}:{port}/{quote(self.publication)}/odata/standard.odata/"
 
     # ----------------------------------------------------------------------------- serving
     def _serve(self, handler: _Handler) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox.faults import Fault, Faults
-from sandbox.loopback import ServerRunner
+from sandbox.loopback import ServedSimulator, ServerRunner
 
 JSON_TYPE = "application/json; charset=UTF-8"
 
@@ -61,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: request lines carry customer data
 
 
-class LoopbackSimulator:
+class LoopbackSimulator(ServedSimulator):
     """Lifecycle, faults and request log; subclasses supply the API."""
 
     label = "simulator"
@@ -80,28 +80,7 @@ class LoopbackSimulator:
     def __repr__(self) -> str:  # never show credentials
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
-    # ----------------------------------------------------------------------------- lifecycle
-    def start(self) -> str:
-        """Serves on a daemon thread; returns the site root `http://127.0.0.1:<port>/`."""
-        if self._runner.running:
-            return self.base_url
-        self.faults.restart()
-        host, port = self._runner.start()
-        self.base_url = f"http://{host}:{port}/"
-        return self.base_url
-
-    def stop(self) -> None:
-        if not self._runner.running:
-            return
-        self.faults.shutdown()  # wakes held and sleeping requests first
-        self._runner.stop()
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    # (start, stop and `with` come from sandbox.loopback.ServedSimulator)
 
     # ----------------------------------------------------------------------------- subclass hooks
     def _resource(self, path: str) -> str:
