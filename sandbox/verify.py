@@ -22,38 +22,53 @@ COHORT_FIELDS = ("cohort_size", "active_customers", "retention", "revenue", "cum
 RATIO_FIELDS = {"repeat_share_count", "repeat_share_amount", "retention"}  # the truth rounds them to 6 places
 
 
-def _same(a, b, field: str = "") -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    if field in RATIO_FIELDS:
-        return abs(float(a) - float(b)) < 5.1e-7
-    if isinstance(a, (float, Decimal)) or isinstance(b, (float, Decimal)):
-        return Decimal(str(a)).quantize(Decimal("0.01")) == Decimal(str(b)).quantize(Decimal("0.01"))
-    return a == b
+RATIO_TOLERANCE = 5.1e-7  # the truth rounds ratios to 6 places
 
 
-def _rows(con, sql: str) -> list[dict]:
+def same(actual, expected, tolerance: float | None = None) -> bool:
+    """Equal within `tolerance`; without one, money and other non-integers to the kopeck, the rest exactly."""
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    if tolerance is not None:
+        return abs(float(actual) - float(expected)) < tolerance
+    if isinstance(actual, (float, Decimal)) or isinstance(expected, (float, Decimal)):
+        return Decimal(str(actual)).quantize(Decimal("0.01")) == Decimal(str(expected)).quantize(
+            Decimal("0.01")
+        )
+    return actual == expected
+
+
+def compare_rows(label: str, truth_rows, mart_rows: list[dict], key, fields: dict) -> list[str]:
+    """`compare_keyed` for mart rows that `key` reads as it reads the truth's."""
+    return compare_keyed(label, truth_rows, {key(row): row for row in mart_rows}, key, fields)
+
+
+def rows_as_dicts(con, sql: str) -> list[dict]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _compare_keyed(label, truth_rows, mart_rows, key, fields) -> list[str]:
-    mart_by_key = {key(row): row for row in mart_rows}
+def same_named(fields, ratio_fields=frozenset()) -> dict:
+    """`compare_keyed` fields for marts that name a column as the truth does."""
+    return {field: (field, RATIO_TOLERANCE if field in ratio_fields else None) for field in fields}
+
+
+def compare_keyed(label: str, truth_rows, mart_rows: dict, key, fields: dict) -> list[str]:
+    """One line per difference between the truth rows and the mart rows (a dict by the same key).
+    fields: truth field -> (mart field, tolerance or None for exact / money)."""
     problems = []
-    truth_keys = set()
     for expected in truth_rows:
         k = key(expected)
-        truth_keys.add(k)
-        actual = mart_by_key.get(k)
+        actual = mart_rows.get(k)
         if actual is None:
             problems.append(f"{label} {k}: missing in the mart")
             continue
-        for field in fields:
-            if field in expected and not _same(actual.get(field), expected[field], field):
-                problems.append(f"{label} {k} {field}: mart {actual.get(field)} != truth {expected[field]}")
-    extra = sorted(set(mart_by_key) - truth_keys)
-    problems += [f"{label} {k}: in the mart but not in the truth" for k in extra]
+        for field, (mart_field, tolerance) in fields.items():
+            if not same(actual[mart_field], expected[field], tolerance):
+                problems.append(f"{label} {k} {field}: mart {actual[mart_field]} != truth {expected[field]}")
+    known = {key(row) for row in truth_rows}
+    problems += [f"{label} {k}: in the mart but not in the truth" for k in sorted(set(mart_rows) - known)]
     return problems
 
 
@@ -62,10 +77,10 @@ def compare_with_truth(serving_file: Path, truth: dict) -> list[str]:
         customers, buyers = con.execute(
             "select count(*), count(*) filter (where sales_count > 0) from marts.customer_portfolio"
         ).fetchone()
-        monthly = _rows(
+        monthly = rows_as_dicts(
             con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.repeat_sales"
         )
-        cohorts = _rows(
+        cohorts = rows_as_dicts(
             con,
             "select strftime(cohort_month, '%Y-%m') as cohort_month, * exclude (cohort_month) "
             "from marts.customer_cohorts",
@@ -80,9 +95,15 @@ def compare_with_truth(serving_file: Path, truth: dict) -> list[str]:
         problems.append(f"unique customers: mart {customers} != truth {truth['customers']}")
     if buyers != truth["buyers"]:
         problems.append(f"buyers: mart {buyers} != truth {truth['buyers']}")
-    problems += _compare_keyed("month", truth["monthly"], monthly, lambda r: r["month"], MONTHLY_FIELDS)
-    problems += _compare_keyed(
-        "cohort", truth["cohorts"], cohorts, lambda r: (r["cohort_month"], r["month_number"]), COHORT_FIELDS
+    problems += compare_rows(
+        "month", truth["monthly"], monthly, lambda r: r["month"], same_named(MONTHLY_FIELDS, RATIO_FIELDS)
+    )
+    problems += compare_rows(
+        "cohort",
+        truth["cohorts"],
+        cohorts,
+        lambda r: (r["cohort_month"], r["month_number"]),
+        same_named(COHORT_FIELDS, RATIO_FIELDS),
     )
     return problems
 

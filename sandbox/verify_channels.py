@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from sandbox.verify import _compare_keyed, _rows, compare_with_truth
+from sandbox.verify import compare_rows, compare_with_truth, rows_as_dicts, same_named
 
 CHANNEL_FIELDS = ("visits", "leads", "won_deals", "paying_customers", "revenue")
 SOURCES = ("onec", "website", "amocrm")
@@ -48,9 +48,13 @@ def _compare_seen_in(con, truth: dict) -> list[str]:
 
 
 def _compare_channels(con, truth_rows: list[dict]) -> list[str]:
-    mart_rows = _rows(
+    mart_rows = rows_as_dicts(
         con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.channel_conversion"
     )
-    return _compare_keyed(
-        "channel month", truth_rows, mart_rows, lambda r: (r["month"], r["channel"]), CHANNEL_FIELDS
+    return compare_rows(
+        "channel month",
+        truth_rows,
+        mart_rows,
+        lambda r: (r["month"], r["channel"]),
+        same_named(CHANNEL_FIELDS),
     )

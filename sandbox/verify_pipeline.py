@@ -14,48 +14,13 @@ notes and tasks. `compare_pipeline_with_truth` returns one readable line per dif
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-RATIO_TOLERANCE = 5.1e-7  # the truth rounds ratios to 6 places
-ROUNDED_TOLERANCE = 0.0051  # ... and medians (days, minutes) to 2
+from sandbox.verify import RATIO_TOLERANCE, compare_keyed, rows_as_dicts, same
 
-
-def _rows(con, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _same(actual, expected, tolerance: float | None) -> bool:
-    if actual is None or expected is None:
-        return actual is None and expected is None
-    if tolerance is not None:
-        return abs(float(actual) - float(expected)) < tolerance
-    if isinstance(actual, (float, Decimal)) or isinstance(expected, (float, Decimal)):
-        return Decimal(str(actual)).quantize(Decimal("0.01")) == Decimal(str(expected)).quantize(
-            Decimal("0.01")
-        )
-    return actual == expected
-
-
-def _compare_keyed(label: str, truth_rows, mart_rows: dict, key, fields: dict) -> list[str]:
-    """fields: truth field -> (mart field, tolerance or None for exact / money)."""
-    problems = []
-    for expected in truth_rows:
-        k = key(expected)
-        actual = mart_rows.get(k)
-        if actual is None:
-            problems.append(f"{label} {k}: missing in the mart")
-            continue
-        for field, (mart_field, tolerance) in fields.items():
-            if not _same(actual[mart_field], expected[field], tolerance):
-                problems.append(f"{label} {k} {field}: mart {actual[mart_field]} != truth {expected[field]}")
-    known = {key(row) for row in truth_rows}
-    problems += [f"{label} {k}: in the mart but not in the truth" for k in sorted(set(mart_rows) - known)]
-    return problems
+ROUNDED_TOLERANCE = 0.0051  # the truth rounds medians (days, minutes) to 2 places
 
 
 STAGES_SQL = """
@@ -89,12 +54,12 @@ OPEN_LEADS_SQL = """
 
 def compare_pipeline_with_truth(serving_file: Path | str, truth: dict) -> list[str]:
     with duckdb.connect(str(serving_file), read_only=True) as con:
-        stages = {(r["pipeline_name"], r["stage_name"]): r for r in _rows(con, STAGES_SQL)}
-        months = _rows(con, WIN_RATE_SQL)
-        responses = {(r["manager_name"], r["month"]): r for r in _rows(con, RESPONSE_SQL)}
-        as_of = _rows(con, AS_OF_TOTALS_SQL)
+        stages = {(r["pipeline_name"], r["stage_name"]): r for r in rows_as_dicts(con, STAGES_SQL)}
+        months = rows_as_dicts(con, WIN_RATE_SQL)
+        responses = {(r["manager_name"], r["month"]): r for r in rows_as_dicts(con, RESPONSE_SQL)}
+        as_of = rows_as_dicts(con, AS_OF_TOTALS_SQL)
         stuck, open_in_stages = con.execute(OPEN_LEADS_SQL).fetchone()
-    problems = _compare_keyed(
+    problems = compare_keyed(
         "stage",
         truth["stages"],
         stages,
@@ -102,7 +67,7 @@ def compare_pipeline_with_truth(serving_file: Path | str, truth: dict) -> list[s
         {"entered": ("entered", None), "advanced": ("advanced", None), "conversion": ("conversion", 5.1e-7)},
     )
     closed_months = {r["month"]: r for r in months if r["won_deals"] or r["lost_deals"]}
-    problems += _compare_keyed(
+    problems += compare_keyed(
         "win rate",
         truth["win_rate"],
         closed_months,
@@ -116,7 +81,7 @@ def compare_pipeline_with_truth(serving_file: Path | str, truth: dict) -> list[s
             "rate_amount": ("win_rate_amount", RATIO_TOLERANCE),
         },
     )
-    problems += _compare_keyed(
+    problems += compare_keyed(
         "lead response",
         truth["lead_response"],
         responses,
@@ -137,7 +102,7 @@ def _compare_as_of(as_of: list[dict], truth: dict, stuck: int, open_in_stages) -
     row, by_status = as_of[0], truth["leads_by_status"]
     problems = []
     cycle, expected_cycle = row["median_cycle_days_to_date"], truth["median_cycle_days"]
-    if not _same(cycle, expected_cycle, ROUNDED_TOLERANCE):
+    if not same(cycle, expected_cycle, ROUNDED_TOLERANCE):
         problems.append(f"median cycle days: mart {cycle} != truth {expected_cycle}")
     expected = {"open_deals": by_status["open"], "won_deals_to_date": by_status["won"]}
     expected["lost_deals_to_date"] = by_status["lost"]

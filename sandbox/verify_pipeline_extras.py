@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from sandbox.verify_pipeline import _compare_keyed, _rows
+from sandbox.verify import compare_keyed, compare_rows, rows_as_dicts
 
 DAY_TOLERANCE = 1e-9
 RATIO_TOLERANCE = 1e-12
@@ -65,46 +65,39 @@ CUSTOMERS_SQL = """
 
 def compare_pipeline_extras_with_truth(serving_file: Path | str, truth_extras: dict) -> list[str]:
     with duckdb.connect(str(serving_file), read_only=True) as con:
-        pipeline = _rows(con, PIPELINE_SQL)
-        stuck = _rows(con, "select * from marts.stuck_deals")
-        losses = _rows(
+        pipeline = rows_as_dicts(con, PIPELINE_SQL)
+        stuck = rows_as_dicts(con, "select * from marts.stuck_deals")
+        losses = rows_as_dicts(
             con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.loss_reasons"
         )
-        calls = _rows(con, CALLS_SQL)
-        customers = _rows(con, CUSTOMERS_SQL)
+        calls = rows_as_dicts(con, CALLS_SQL)
+        customers = rows_as_dicts(con, CUSTOMERS_SQL)
     problems = _compare_pipeline(pipeline, truth_extras["sales_pipeline"])
-    problems += _compare_keyed(
-        "stuck deal", truth_extras["stuck_deals"], _by(stuck, "lead_id"), lambda r: r["lead_id"], STUCK_FIELDS
+    problems += compare_rows(
+        "stuck deal", truth_extras["stuck_deals"], stuck, lambda r: r["lead_id"], STUCK_FIELDS
     )
-    problems += _compare_keyed(
+    problems += compare_rows(
         "loss reason",
         truth_extras["loss_reasons"],
-        _by(losses, "month", "loss_reason_id"),
+        losses,
         lambda r: (r["month"], r["loss_reason_id"]),
         LOSS_FIELDS,
     )
-    problems += _compare_keyed(
+    problems += compare_rows(
         "calls",
         truth_extras["calls"],
-        _by(calls, "month", "direction"),
+        calls,
         lambda r: (r["month"], r["direction"]),
         CALL_FIELDS,
     )
-    problems += _compare_keyed(
+    problems += compare_rows(
         "customer",
         truth_extras["customer_crm_fields"],
-        _by(customers, "customer_id"),
+        customers,
         lambda r: r["customer_id"],
         CUSTOMER_FIELDS,
     )
     return problems
-
-
-def _by(rows: list[dict], *key: str) -> dict:
-    out = {}
-    for row in rows:
-        out[row[key[0]] if len(key) == 1 else tuple(row[k] for k in key)] = row
-    return out
 
 
 def _compare_pipeline(mart_rows: list[dict], truth_rows: list[dict]) -> list[str]:
@@ -118,5 +111,5 @@ def _compare_pipeline(mart_rows: list[dict], truth_rows: list[dict]) -> list[str
             if r["row_type"] == row_type
         }
         key = lambda r: (r["month"], r["row_type"], r["pipeline"], r["stage"])  # noqa: E731
-        problems += _compare_keyed("sales_pipeline", truth, mart, key, fields)
+        problems += compare_keyed("sales_pipeline", truth, mart, key, fields)
     return problems
