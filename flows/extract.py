@@ -95,7 +95,7 @@ def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_fiel
     if vanished and spec.mode == "window":
         # A scan pages by offset: a record removed before the offset while another was added after it
         # shifts one record past the scan unseen. Ask for the vanished keys by name before burying any.
-        _land_pages(source.read_keys(spec.name, vanished), spec, landing, run, version_field)
+        _land_pages(source.read_keys(spec.name, vanished), spec, landing, run, version_field, rereads=True)
         with _landing_time(run):
             vanished = landing.vanished_keys(spec.name)
     with _landing_time(run):
@@ -110,11 +110,13 @@ def _reread_changed(source, spec, landing: Landing, run: StreamRun, version_fiel
     changed = landing.changed_keys(spec.name)
     if changed:
         log.info("%s %s: %d records changed outside the window", landing.source, spec.name, len(changed))
-    _land_pages(source.read_keys(spec.name, changed), spec, landing, run, version_field)
+    _land_pages(source.read_keys(spec.name, changed), spec, landing, run, version_field, rereads=True)
 
 
-def _land_pages(pages, spec, landing: Landing, run: StreamRun, version_field) -> None:
+def _land_pages(pages, spec, landing: Landing, run: StreamRun, version_field, rereads: bool = False) -> None:
+    # Records re-read by key are older than the window: they never move the stream's cursor.
     for page in pages:
+        cursor = None if rereads else page.cursor
         with _landing_time(run):
-            landed = landing.land_page(spec, page.records, page.cursor, version_field=version_field)
+            landed = landing.land_page(spec, page.records, cursor, version_field=version_field)
         run.add(landed.read, landed.landed, landed.rejected)
