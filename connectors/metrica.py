@@ -9,7 +9,8 @@ One window stream, `visits`, windowed on the date:
   shorter ranges rather than paged, because the service orders rows only by what `sort` names and
   rows that tie (every "no UTM" row of a day) come back in any order, so `offset` pages could repeat
   or drop rows. Only a single day too big for a page is paged with the 1-based `offset`;
-- a response marked `sampled` is logged as a warning naming the range (its numbers are estimates).
+- a response marked `sampled` is logged as a warning naming the range (its numbers are estimates);
+- a row that a re-read no longer returns was revised away: `completed_range` lets the flow tombstone it.
 The 5000-requests-a-day quota shows up as a `quota_requests_by_uid` error (429 in the docs, 403 in older
 answers); it raises `QuotaExhausted` at once, since retrying only spends a quota that resets at 00:00 GMT.
 """
@@ -143,6 +144,7 @@ class MetricaSource:
         self.start, self.end = _day(start_date), _day(end_date) if end_date else None
         self.zone, self.clock = ZoneInfo(timezone), clock
         self.http = http or metrica_http_client(token, timeout=timeout, max_retries=max_retries)
+        self._completed: dict[str, tuple[str, str]] = {}  # stream -> (first, last) day of its last full read
 
     @property
     def streams(self) -> tuple[StreamSpec, ...]:
@@ -177,6 +179,13 @@ class MetricaSource:
             if pending is not None:
                 reached = max(reached or "", month_last.isoformat())
                 yield Page(spec.name, pending, reached)
+        self._completed[spec.name] = (first.isoformat(), last.isoformat())
+
+    def completed_range(self, stream_name: str) -> tuple[str, str] | None:
+        """(first, last) day of the window the last read returned in full, or None. Metrica sends every row
+        of a range, so a (day, source, UTM) row landed before in it and missing now was revised away
+        (robots filtered, visits reclassified): flows/extract.py tombstones it."""
+        return self._completed.get(stream_name)
 
     def close(self) -> None:
         self.http.close()

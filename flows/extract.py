@@ -4,7 +4,8 @@ Full streams are read whole and reconciled against what was landed (keys that va
 tombstones). Window streams (1C documents, website orders) are read from their cursor minus the
 overlap; then, when the source can list (key, version) pairs, a cheap scan of the whole set finds
 records changed outside the window (back-dated, re-posted long ago) and records gone from the source
-(deleted outright, or trashed out of WooCommerce's listings).
+(deleted outright, or trashed out of WooCommerce's listings). A source whose window read returns its
+range in full (Metrica) instead names that range, and what it no longer returns there is tombstoned.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_fiel
     cursor = landing.cursor(spec.name) if spec.mode == "window" else None
     _land_pages(source.read(spec.name, cursor), spec, landing, run, version_field)
     if spec.mode == "window":
+        _bury_revised_away(source, spec, landing, run)
         if not (reconcile and hasattr(source, "scan_versions")):
             return
         _reread_changed(source, spec, landing, run, version_field)
@@ -100,6 +102,19 @@ def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_fiel
             vanished = landing.vanished_keys(spec.name)
     with _landing_time(run):
         run.records_landed += landing.land_tombstones(spec.name, vanished)
+
+
+def _bury_revised_away(source, spec, landing: Landing, run: StreamRun) -> None:
+    """A source whose window read returns its whole range (Metrica) reports that range; what was landed
+    in it before and is missing now is gone at the source."""
+    completed = source.completed_range(spec.name) if hasattr(source, "completed_range") else None
+    if completed is None:
+        return
+    with _landing_time(run):
+        gone = landing.vanished_in_range(spec.name, *completed)
+        run.records_landed += landing.land_tombstones(spec.name, gone)
+    if gone:
+        log.info("%s %s: %d records revised away in %s..%s", landing.source, spec.name, len(gone), *completed)
 
 
 def _reread_changed(source, spec, landing: Landing, run: StreamRun, version_field) -> None:

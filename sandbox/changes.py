@@ -31,6 +31,8 @@ class NightReport:
     # The CRM and the site that night (sandbox/sources_night.py): (action, amoCRM lead id | site order id)
     crm_actions: list[tuple[str, int]] = field(default_factory=list)
     site_actions: list[tuple[str, int]] = field(default_factory=list)
+    # Metrica that night: (action, (day, (traffic source, utm source, medium, campaign)))
+    metrica_actions: list[tuple[str, tuple]] = field(default_factory=list)
 
     @property
     def sales_amount_delta(self) -> float:
@@ -45,8 +47,8 @@ class NightReport:
         return sum(1 for a in self.actions if a[0] == action)
 
     def sources_count(self, action: str) -> int:
-        """How many CRM or site actions of this kind the night had."""
-        return sum(1 for a in self.crm_actions + self.site_actions if a[0] == action)
+        """How many CRM, site or Metrica actions of this kind the night had."""
+        return sum(1 for a in self.crm_actions + self.site_actions + self.metrica_actions if a[0] == action)
 
 
 def apply_night(model: Model, rng: random.Random, faker: Faker) -> NightReport:

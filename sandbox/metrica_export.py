@@ -81,6 +81,23 @@ def revise_day(sources: Sources, day: date, new_leads: list[Lead], rng: random.R
             cell[1] += max(1, round(extra * 0.88))
 
 
+def revise_away(sources: Sources, day: date) -> tuple | None:
+    """Metrica's revision also removes rows: robots filtered out of a recent day take a whole (day, source,
+    UTM) group with them. The smallest group of `day` that no lead came from goes (ties by key; no random
+    draw, so the rest of the night is as before). Returns its key, or None when the day has no such group."""
+    from_leads = {key for (lead_day, key) in lead_cells(sources.leads) if lead_day == day}
+    groups = [(cell[0], key) for (cell_day, key), cell in sources.visits.items() if cell_day == day]
+    candidates = sorted(
+        ((visits, key) for visits, key in groups if key not in from_leads),
+        key=lambda group: (group[0], tuple(part or "" for part in group[1])),  # a blank UTM tag is None
+    )
+    if not candidates:
+        return None
+    key = candidates[0][1]
+    del sources.visits[(day, key)]
+    return key
+
+
 def metrica_store(sources: Sources) -> dict:
     rows = [
         {

@@ -7,7 +7,8 @@ loader must survive it. Everything happens "tonight": after the generated horizo
   a re-posted 1C sale re-prices the lead it won;
 - new site orders placed tonight (pending, failed, sometimes an e-gift certificate: a sale of its own);
 - new leads, a few leads moved one stage on, one or two won (at the night's 1C sales), one or two lost,
-  one deleted; Metrica revises the as-of day with the new leads' visits;
+  one deleted; Metrica revises the as-of day with the new leads' visits, and filters the smallest group
+  of it that no lead came from away (robots): the row is gone from every later report;
 - the shop's admin trashes a site-only sale and deletes a junk order for good: both drop out of every
   listing the connector reads (the window never sees them go). amoCRM is not told (the integration syncs
   status changes, and a trash is none): their leads stay as they were.
@@ -24,7 +25,7 @@ from sandbox.changes import NightReport
 from sandbox.crm_leads import reason, sales_lead
 from sandbox.crm_model import CrmBuilder, roubles
 from sandbox.documents import Model, basket
-from sandbox.metrica_export import revise_day
+from sandbox.metrica_export import revise_away, revise_day
 from sandbox.site_model import SiteBuilder, gift_line
 from sandbox.sources_model import (
     ADMIN_ID,
@@ -241,6 +242,8 @@ class Night:
         self.crm.number(self.leads, self.sources.contacts[self.contacts_before :], [], [])
         self.delete_one()
         revise_day(self.sources, self.model.as_of_date, self.leads, self.rng)
+        if (gone := revise_away(self.sources, self.model.as_of_date)) is not None:
+            self.report.metrica_actions.append(("visits_revised_away", (self.model.as_of_date, gone)))
         self.admin_cleanup()  # last: the night's other changes draw the same random numbers as before it
         self.report.crm_actions += [("new_lead", lead.lead_id) for lead in self.leads]
         self.report.crm_actions += [(action, lead.lead_id) for action, lead in self.actions]

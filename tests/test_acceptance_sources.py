@@ -116,6 +116,9 @@ def test_a_night_of_edits_in_every_system_is_reflected_exactly(landscape, second
     # …and the shop's admin trashed a site-only sale and deleted a site order for good: the truth drops
     # both, and only the version scan tells the pipeline (status=any never lists them again).
     assert report.sources_count("order_trashed") == 1 and report.sources_count("order_deleted") == 1
+    assert report.sources_count("visits_revised_away") == 1, (
+        "Metrica must filter a (day, source, UTM) row away"
+    )
     pipeline.refresh_from_company()
     ok, summary = pipeline.run(company.as_of_date.isoformat())
     assert ok, summary.get("problem")

@@ -267,18 +267,24 @@ def test_stages_win_rate_cycle_and_first_response_are_what_the_stores_say(demo, 
 def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
     company = generate_company(scale=0.02, seed=SEED)
     for night in (1, 2, 3):
-        before, amo0, site0 = (
+        before, amo0, site0, visits0 = (
             company.truth(sources=ALL_SOURCES),
             company.amocrm_store(),
             company.website_store(),
+            visit_groups(company.metrica_store()),
         )
         crm_latest, site_latest = latest_stamp(amo0, site0)
         report = company.apply_nightly_changes()
-        after, amo1, site1 = (
+        after, amo1, site1, visits1 = (
             company.truth(sources=ALL_SOURCES),
             company.amocrm_store(),
             company.website_store(),
+            visit_groups(company.metrica_store()),
         )
+        for action, (day, key) in report.metrica_actions:  # robots filtered: the whole row is gone
+            assert (
+                action == "visits_revised_away" and (day.isoformat(), *key) in visits0.keys() - visits1.keys()
+            )
         leads0, leads1 = ({x["id"]: x for x in s["leads"]} for s in (amo0, amo1))
         orders0, orders1 = ({o["id"]: o for o in s["orders"]} for s in (site0, site1))
         paths = status_paths(amo1)
@@ -338,7 +344,7 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
         assert count("new_lead") >= 2 and count("won") >= 1 and count("stage_moved") >= 2
         assert count("lost") >= 1 and count("deleted") == 1
         assert after["leads_total"] - before["leads_total"] == count("new_lead") - count("deleted")
-        assert count("order_trashed") == count("order_deleted") == 1
+        assert count("order_trashed") == count("order_deleted") == count("visits_revised_away") == 1
         assert after["sales_total"] - before["sales_total"] == report.sales_count_delta + count(
             "site_only_sale"
         ) - count("order_trashed")
@@ -353,6 +359,12 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
             f"night {night}: CRM {dict(Counter(a for a, _ in report.crm_actions))}, "
             f"site {dict(Counter(a for a, _ in report.site_actions))}"
         )
+
+
+def visit_groups(store: dict) -> dict[tuple, int]:
+    """(date, traffic source, utm source, medium, campaign) -> visits, as the Metrica store lists them."""
+    fields = ("date", "traffic_source_id", "utm_source", "utm_medium", "utm_campaign")
+    return {tuple(row[f] for f in fields): row["visits"] for row in store["visits"]}
 
 
 def _site_totals(report, orders: dict, action: str) -> float:

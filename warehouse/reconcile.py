@@ -81,6 +81,22 @@ class Reconciliation:
         ).fetchall()
         return [row[0] for row in rows]
 
+    def vanished_in_range(self, stream: str, low: str, high: str) -> list[str]:
+        """Live landed keys whose latest version's cursor value lies in [low, high] (text order, as ISO
+        dates sort) that this run did not see: for a source whose window read returns its range in full."""
+        rows = self.con.execute(
+            f"""select s._id from meta.record_state s
+                join (select _id, _cursor from {raw_table(self.schema, stream)}
+                      qualify row_number() over (partition by _id order by _loaded_seq desc) = 1) latest
+                  on latest._id = s._id
+                anti join seen_{identifier(stream)} seen on seen._id = s._id
+                where s.source = ? and s.stream = ? and not s._deleted
+                  and latest._cursor between ? and ?
+                order by s._id""",
+            [self.source, stream, low, high],
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def land_tombstones(self, stream: str, keys: list[str]) -> int:
         """Append a `_deleted` row per vanished key so staging drops it; idempotent."""
         if not keys:
