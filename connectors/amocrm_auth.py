@@ -121,16 +121,24 @@ class AmoTokens:
         if self._long_lived is not None:
             self.bearer.token = self._long_lived
             return
-        tokens = self._load(stream)
-        access, expires_at = tokens.get("access_token"), tokens.get("expires_at")
-        if isinstance(access, str) and access and isinstance(expires_at, int | float):
-            if expires_at > self._clock() + EXPIRY_MARGIN_S:
-                self.bearer.token = access
-                return
-        self.refresh(stream, tokens)
+        self.refresh(stream)
 
-    def refresh(self, stream: str, tokens: dict[str, Any] | None = None) -> None:
-        tokens = tokens or self._load(stream)
+    def refresh(self, stream: str) -> None:
+        """Get a working access token: the one another run saved meanwhile, else a refreshed pair.
+
+        Under the store's lock, so two runs never spend the same single-use refresh token; the token this
+        client was sending (if any) was rejected or expired and is not taken back.
+        """
+        rejected = self.bearer.token
+        with self._store.exclusive():
+            tokens = self._load(stream)
+            saved = _unexpired_access(tokens, self._clock() + EXPIRY_MARGIN_S)
+            if saved is not None and saved != rejected:
+                self.bearer.token = saved
+                return
+            self._refresh_with(tokens, stream)
+
+    def _refresh_with(self, tokens: dict[str, Any], stream: str) -> None:
         body = {**self._client, "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
         if self._redirect_uri:
             body["redirect_uri"] = self._redirect_uri
@@ -168,6 +176,18 @@ class AmoTokens:
             "refresh_token": payload["refresh_token"],
             "expires_at": int(self._clock()) + (expires_in if isinstance(expires_in, int) else 0),
         }
+
+
+def _unexpired_access(tokens: dict[str, Any], valid_after: float) -> str | None:
+    access, expires_at = tokens.get("access_token"), tokens.get("expires_at")
+    if (
+        isinstance(access, str)
+        and access
+        and isinstance(expires_at, int | float)
+        and expires_at > valid_after
+    ):
+        return access
+    return None
 
 
 def _json_field(response: requests.Response, name: str) -> str | None:

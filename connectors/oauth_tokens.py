@@ -6,7 +6,8 @@ locks the pipeline out until someone re-authorizes the integration by hand.
 
     store = FileTokenStore(home / "secrets" / "amocrm_tokens.json", initial_refresh_token=env_value)
     store.load()   # the file if it exists, else {"refresh_token": initial}, else None
-    store.save({"access_token": …, "refresh_token": …, "expires_at": …})
+    with store.exclusive():   # one refresh at a time, across processes (two runs, a backfill, …)
+        store.load(); …; store.save({"access_token": …, "refresh_token": …, "expires_at": …})
 
 The window that remains: amoCRM has revoked the old token once it *sends* the answer, and we own the
 new one only once `save()` has renamed the file into place. A crash (or a lost response) in between —
@@ -17,9 +18,12 @@ so it is opened about once a day, and the error then says exactly what to do.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,6 +35,8 @@ class TokenStore(Protocol):
     def load(self) -> dict[str, Any] | None: ...
 
     def save(self, tokens: dict[str, Any]) -> None: ...
+
+    def exclusive(self): ...  # a context manager: no other holder until it exits
 
 
 class TokenFileError(Exception):
@@ -61,13 +67,32 @@ class FileTokenStore:
             )
         return tokens
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the token file's lock (`flock` on a sibling `.lock` file) until the block exits.
+
+        A refresh spends the saved refresh token: two runs refreshing at once would both send it, and
+        amoCRM would revoke the pair the first one was given. Under this lock the second run re-reads the
+        file and finds the first one's fresh access token instead. The lock file holds no secret.
+        """
+        self._ensure_dir()
+        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor closes, even on a crash
+            yield
+        finally:
+            os.close(fd)
+
+    def _ensure_dir(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        os.chmod(self.path.parent, DIR_MODE)  # mkdir's mode is masked by umask and skipped if it exists
+
     def save(self, tokens: dict[str, Any]) -> None:
         """Replace the file atomically: a temp file in the same directory, fsync, rename, fsync the dir.
 
         A reader (or a crash) sees the old file or the new one, never half of one.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        os.chmod(self.path.parent, DIR_MODE)  # mkdir's mode is masked by umask and skipped if it exists
+        self._ensure_dir()
         # mkstemp creates the file 0600 from the start: the token is never world-readable, not even briefly.
         fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import threading
 import time
 
 import pytest
@@ -285,6 +286,31 @@ def test_expired_access_token_is_refreshed_and_the_new_pair_saved_first(sim, tok
     )
     assert old.status_code == 401 and old.json()["hint"] == "Token has been revoked"
     assert_no_secret(caplog.text, extra=(saved["refresh_token"], saved["access_token"]))
+
+
+def test_two_runs_with_one_token_file_refresh_once_and_both_go_on(sim, token_file):
+    # The refresh token is single-use: without the store's lock both runs would send REFRESH0 and the
+    # slower one would be refused ("Token has been revoked"). With it, the second finds the first's pair.
+    FileTokenStore(token_file).save({"refresh_token": REFRESH0, "access_token": ACCESS0, "expires_at": 0})
+    sources = [make_source(sim, token_file, token_store=FileTokenStore(token_file)) for _ in range(2)]
+    start, results = threading.Barrier(2), {}
+
+    def run(number: int) -> None:
+        start.wait()
+        try:
+            results[number] = len(records_of(sources[number].read("users")))
+        except Exception as err:  # noqa: BLE001 — reported by the assertion below
+            results[number] = repr(err)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == {0: 4, 1: 4}
+    refreshes = [status for path, _, status in sim.requests if path == "oauth2/access_token"]
+    assert refreshes == [200]
+    assert json.loads(token_file.read_text())["refresh_token"] == sim.current_refresh_token
 
 
 def test_first_run_uses_the_initial_refresh_token_then_the_file(sim, token_file):
