@@ -18,7 +18,7 @@ import io
 import pstats
 import time
 
-from connectors.onec import OneCSource
+from connectors.onec.client import OneCSource
 from sandbox.company import generate_company
 from sandbox.onec_server import OneCSimulator
 

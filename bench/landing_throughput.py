@@ -44,7 +44,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from connectors.onec import STREAMS, _without_navigation_links
+from connectors.onec.client import STREAMS, _without_navigation_links
 from sandbox.company import generate_company
 from warehouse.landing import Landing, ensure_meta, prepare_page
 

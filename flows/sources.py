@@ -14,7 +14,10 @@ PLAIN = {"version_field": None, "reconcile": False}
 
 def known_streams() -> dict[str, tuple]:
     """Every stream of every source salespipe can read, configured or not (cheap: declarations only)."""
-    from connectors import amocrm, metrica, onec, website
+    from connectors.amocrm import client as amocrm
+    from connectors.metrica import client as metrica
+    from connectors.onec import client as onec
+    from connectors.website import client as website
 
     return {
         "onec": onec.STREAMS,
@@ -37,7 +40,7 @@ def ensure_raw_tables(con) -> None:
 def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
     """Yield (source id, connector, landing options) for each source that has a URL configured."""
     if settings.onec is not None:
-        from connectors.onec import OneCSource
+        from connectors.onec.client import OneCSource
 
         onec = settings.onec
         source = OneCSource(
@@ -54,7 +57,7 @@ def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
     if settings.amocrm is not None:
         yield "amocrm", _amocrm(settings), PLAIN
     if settings.website is not None:
-        from connectors.website import CURSOR_FIELD, WebsiteSource
+        from connectors.website.client import CURSOR_FIELD, WebsiteSource
 
         site = settings.website
         source = WebsiteSource(
@@ -69,7 +72,7 @@ def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
         # every order the night it is switched back on).
         yield "website", source, {"version_field": CURSOR_FIELD, "reconcile": site.reconcile}
     if settings.metrica is not None:
-        from connectors.metrica import MetricaSource
+        from connectors.metrica.client import MetricaSource
 
         metrica = settings.metrica
         source = MetricaSource(
@@ -86,7 +89,7 @@ def configured_sources(settings: Settings) -> Iterator[tuple[str, Any, dict]]:
 
 
 def _amocrm(settings: Settings):
-    from connectors.amocrm import AmoCrmSource
+    from connectors.amocrm.client import AmoCrmSource
     from connectors.oauth_tokens import FileTokenStore
 
     amo = settings.amocrm

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import duckdb
 
 from quality.checks import Check, StreamChecks
-from quality.crm_checks import crm_checks
-from quality.metrica_checks import metrica_checks
-from quality.onec_checks import onec_checks
-from quality.website_checks import website_checks
+from quality.suites.amocrm import crm_checks
+from quality.suites.metrica import metrica_checks
+from quality.suites.onec import onec_checks
+from quality.suites.website import website_checks
 from warehouse.landing import utc_now
 
 # Source id → (raw schema, the suites for its landed streams).

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from connectors.amocrm import DEFAULT_RATE_PER_S, EVENT_TYPES, AmoCrmSource, amocrm_http_client
+from connectors.amocrm.client import DEFAULT_RATE_PER_S, EVENT_TYPES, AmoCrmSource, amocrm_http_client
 from connectors.errors import AuthError, IpBanned, SourceError
 from connectors.oauth_tokens import FileTokenStore, TokenFileError
 from sandbox.amocrm_server import AmoCrmSimulator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from connectors.base import StreamSpec
+from contract.records import StreamSpec
 from warehouse.landing import Landing, PageResult
 
 DOCS = StreamSpec("shipments", "Document_X", "window", ("Ref_Key",), "Date")

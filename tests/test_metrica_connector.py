@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from connectors.http import AuthError, RateLimited
-from connectors.metrica import (
+from connectors.metrica.client import (
     MetricaSource,
     QuotaExhausted,
     classify_metrica_error,

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-import connectors.onec as onec
-from connectors.base import ZERO_GUID
+import connectors.onec.client as onec
 from connectors.http import AuthError
-from connectors.onec import OneCSource, onec_http_client
+from connectors.onec.client import OneCSource, onec_http_client
+from contract.records import ZERO_GUID
 from sandbox.onec_server import OneCSimulator
 
 USER, PASSWORD = "odata", "s3cret-Пароль"

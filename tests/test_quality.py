@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from connectors.onec import STREAMS
+from connectors.onec.client import STREAMS
 from quality.runner import run_quality
 from warehouse.landing import Landing, ensure_meta
 

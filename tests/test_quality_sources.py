@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from connectors import amocrm, metrica, website
-from connectors.amocrm_pages import merge_calls
+from connectors.amocrm import client as amocrm
+from connectors.amocrm.pages import merge_calls
+from connectors.metrica import client as metrica
+from connectors.website import client as website
 from quality.runner import all_suites, run_quality
 from tests.pipeline_harness import SandboxPipeline
 from warehouse.landing import Landing, ensure_meta

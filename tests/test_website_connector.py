@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from connectors.http import AuthError, Utf8BasicAuth
-from connectors.website import WebsiteSource, website_http_client
+from connectors.website.client import WebsiteSource, website_http_client
 from flows.extract import sync_source
 from flows.settings import Secret, Settings, WebsiteSettings
 from flows.sources import configured_sources

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from connectors.base import version_text
+from contract.records import version_text
 
 
 class StreamLike(Protocol):

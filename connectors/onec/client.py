@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import Page, StreamSpec, batches, version_text
 from connectors.http import BadResponse, HttpClient, Utf8BasicAuth, with_query
+from contract.records import Page, StreamSpec, batches, version_text
 
 log = logging.getLogger("salespipe.onec")
 

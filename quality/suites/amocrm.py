@@ -24,7 +24,7 @@ from quality.checks import (
     unique,
     unix_time,
 )
-from quality.crm_fields import (
+from quality.suites.amocrm_fields import (
     SCHEMA,
     created,
     frame,

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from connectors.base import KEY_SEPARATOR, Page, StreamSpec
 from connectors.http import AuthError, BadResponse, HttpClient, RateLimited, ServerError, with_query
+from contract.records import KEY_SEPARATOR, Page, StreamSpec
 
 log = logging.getLogger("salespipe.metrica")
 

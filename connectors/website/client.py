@@ -29,8 +29,8 @@ from typing import Any
 
 import requests
 
-from connectors.base import Page, StreamSpec, batches, version_text
 from connectors.http import AuthError, BadResponse, HttpClient, Utf8BasicAuth, with_query
+from contract.records import Page, StreamSpec, batches, version_text
 
 log = logging.getLogger("salespipe.website")
 

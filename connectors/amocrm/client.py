@@ -19,12 +19,12 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from connectors.amocrm_auth import SOURCE_NAME, AmoTokens, error_classifier
-from connectors.amocrm_pages import keyset_pages, merge_calls, numbered_pages
-from connectors.base import Page, StreamSpec
+from connectors.amocrm.auth import SOURCE_NAME, AmoTokens, error_classifier
+from connectors.amocrm.pages import keyset_pages, merge_calls, numbered_pages
 from connectors.errors import AuthError, BadResponse, IpBanned
 from connectors.http import HttpClient, with_query
 from connectors.oauth_tokens import TokenStore
+from contract.records import Page, StreamSpec
 
 log = logging.getLogger("salespipe.amocrm")
 
