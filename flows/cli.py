@@ -6,25 +6,14 @@ import argparse
 import os
 import sys
 
+from flows.run import run_flow
+
 
 def _quiet_prefect() -> None:
     # The CLI prints its own summary; Prefect's per-task INFO lines stay in the Prefect UI/DB.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # No internet here or at many customers: don't try to send Prefect's server telemetry.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-
-def run_flow(as_of: str | None) -> tuple[bool, dict]:
-    """Run nightly_sync in this process (Prefect starts a temporary server when none is configured)."""
-    from flows.nightly import nightly_sync
-
-    state = nightly_sync(as_of_date=as_of, return_state=True)
-    summary = state.result(raise_on_failure=False)
-    if not isinstance(summary, dict):
-        summary = None
-    if summary is None:  # the flow crashed before it could report (a bug, not a source problem)
-        summary = {"run_id": "?", "status": "failed", "problem": state.message or str(state)}
-    return state.is_completed(), summary
 
 
 def cmd_run(args: argparse.Namespace) -> int:
