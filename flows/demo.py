@@ -27,8 +27,8 @@ def _point_settings_at(home: Path, landscape, as_of: str) -> None:
 def run_demo(
     *, scale: float, seed: int, home: str, nights: int = 1, sources: tuple[str, ...] = ALL_SOURCES
 ) -> int:
-    from flows.run import run_flow
     from flows.report import render_text
+    from flows.run import run_flow
     from sandbox.company import generate_company
     from sandbox.landscape import SandboxLandscape
     from sandbox.verify import headline
