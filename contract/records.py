@@ -1,14 +1,14 @@
-"""What every connector hands to landing: stream declarations and pages of raw records.
+"""The record contract between connectors and the warehouse: stream declarations and pages of raw records.
 
-A connector knows HTTP and one API and nothing about the warehouse. It declares its streams as data
-(`StreamSpec`) and yields `Page`s: the records exactly as the API sent them plus the cursor reached,
-so landing can store both in one transaction and a crash resumes from the last page landed.
+A connector knows HTTP and one API and nothing about the warehouse; the warehouse knows DuckDB and nothing
+about any API. Both import this module and nothing of each other. A connector declares its streams as data
+(`StreamSpec`) and yields `Page`s: the records exactly as the API sent them plus the cursor reached, so
+landing can store both in one transaction and a crash resumes from the last page landed. What identifies
+a record (`key_of`) and how its version is written (`version_text`) are stated here once for both sides.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,8 +31,11 @@ class StreamSpec:
     name: str
     entity_set: str
     mode: StreamMode
-    key_fields: tuple[str, ...]
+    key_fields: tuple[str, ...]  # dotted names reach into nested objects: "params.uniq"
     cursor_field: str | None = None
+    # Key parts that may be blank: a blank one is a real group (Metrica's "visits without a UTM tag"),
+    # landed as "", not a missing key.
+    blank_key_fields: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.mode not in ("full", "window"):
@@ -41,6 +44,8 @@ class StreamSpec:
             raise ValueError(f"stream {self.name}: key_fields must not be empty")
         if self.mode == "window" and not self.cursor_field:
             raise ValueError(f"stream {self.name}: a window stream needs a cursor_field")
+        if not self.blank_key_fields <= set(self.key_fields):
+            raise ValueError(f"stream {self.name}: blank_key_fields must be among key_fields")
 
     def key_of(self, record: dict[str, Any]) -> str | None:
         """The record's primary key as text (fields joined by "|"), or None when it has no usable key.
@@ -49,11 +54,24 @@ class StreamSpec:
         """
         parts = []
         for name in self.key_fields:
-            value = record.get(name)
-            if not _is_usable_key_part(name, value):
+            value = field_value(record, name)
+            if name in self.blank_key_fields and (value is None or not str(value).strip()):
+                parts.append("")
+            elif _is_usable_key_part(name, value):
+                parts.append(str(value).strip())
+            else:
                 return None
-            parts.append(str(value).strip())
         return KEY_SEPARATOR.join(parts)
+
+
+def field_value(record: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path ("params.uniq"), or None where any step is missing or not an object."""
+    if "." not in path:
+        return record.get(path)
+    value: Any = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _is_usable_key_part(name: str, value: Any) -> bool:
@@ -76,13 +94,6 @@ class Page:
     stream: str
     records: list[dict[str, Any]] = field(default_factory=list)
     cursor: str | None = None
-
-
-def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Consecutive batches of at most `size` distinct items (repeats dropped), for by-key requests."""
-    iterator = iter(items)
-    while batch := list(dict.fromkeys(itertools.islice(iterator, size))):
-        yield batch
 
 
 def version_text(value: Any) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from connectors.errors import AuthError, IpBanned, SourceError
+from connectors.source import Ability
 from warehouse.landing import Landing
 from warehouse.runlog import StreamRun, record_stream_end, record_stream_start
 
@@ -88,8 +89,9 @@ def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_fiel
     cursor = landing.cursor(spec.name) if spec.mode == "window" else None
     _land_pages(source.read(spec.name, cursor), spec, landing, run, version_field)
     if spec.mode == "window":
-        _bury_revised_away(source, spec, landing, run)
-        if not (reconcile and hasattr(source, "scan_versions")):
+        if Ability.COMPLETED_RANGE in source.abilities:
+            _bury_revised_away(source, spec, landing, run)
+        if not (reconcile and Ability.SCAN_VERSIONS in source.abilities):
             return
         _reread_changed(source, spec, landing, run, version_field)
     with _landing_time(run):
@@ -107,7 +109,7 @@ def _sync_stream(source, spec, landing: Landing, run: StreamRun, *, version_fiel
 def _bury_revised_away(source, spec, landing: Landing, run: StreamRun) -> None:
     """A source whose window read returns its whole range (Metrica) reports that range; what was landed
     in it before and is missing now is gone at the source."""
-    completed = source.completed_range(spec.name) if hasattr(source, "completed_range") else None
+    completed = source.completed_range(spec.name)
     if completed is None:
         return
     with _landing_time(run):

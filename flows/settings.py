@@ -1,196 +1,80 @@
-"""Settings come from the environment (and a `.env` file beside the working directory), never from code.
+"""Settings come from the environment (and a `.env` file), never from code; loaded once per run.
 
-Every setting is documented in `.env.example`. Secrets are wrapped in `Secret`, whose repr and str
-never show the value, so a settings object can be logged or put in a Prefect parameter safely.
+Every setting is documented in `.env.example`. The run-wide ones are below; each source's section is
+declared with the source (`connectors/<source>/declaration.py`) and found through the registry. A
+`Settings` object holds no secret values (secrets are resolved by name when a connector is built), so it
+is plain data that the flow hands to its tasks and that can be logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Any
 
 from dotenv import load_dotenv
+from pydantic import Field, SerializeAsAny, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.registry import sources
+from connectors.settings import ConnectContext, SettingsError, SourceSettings, describe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class Secret:
-    """A string that does not print itself."""
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SALESPIPE_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
 
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def get(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class OneCSettings:
-    url: str
-    user: str
-    password: Secret = field(repr=False)
-    page_size: int = 1000
-    overlap_days: int = 31
-    start_date: str = "2000-01-01"
-    reconcile: bool = True
-
-
-@dataclass(frozen=True)
-class AmoCrmSettings:
-    url: str
-    client_id: str
-    client_secret: Secret = field(repr=False)
-    refresh_token: Secret = field(repr=False)  # first run only; then the rotated one in home/secrets
-    long_lived_token: Secret = field(repr=False)  # instead of OAuth, for a private integration
-    redirect_uri: str = ""
-    overlap_seconds: int = 3600
-    start_date: str = "2000-01-01"
-
-
-@dataclass(frozen=True)
-class WebsiteSettings:
-    url: str
-    key: str
-    secret: Secret = field(repr=False)
-    start_date: str = "2000-01-01"
-    reconcile: bool = True
-
-
-@dataclass(frozen=True)
-class MetricaSettings:
-    url: str
-    counter: str
-    token: Secret = field(repr=False)
-    start_date: str = "2023-01-01"
-    revisit_days: int = 3
-
-
-@dataclass(frozen=True)
-class Settings:
-    home: Path
-    warehouse: Path
-    serving_dir: Path
+    home: Path = Path("data")
+    warehouse: Path | None = None  # default: home/warehouse.duckdb
+    serving_dir: Path | None = None  # default: home/serving
     timezone: str = "Europe/Moscow"
     as_of_date: dt.date | None = None
-    lost_after_days: int = 180
-    keep_snapshots: int = 7
-    http_timeout: float = 60.0
-    http_max_retries: int = 6
-    onec: OneCSettings | None = None
-    amocrm: AmoCrmSettings | None = None
-    website: WebsiteSettings | None = None
-    metrica: MetricaSettings | None = None
+    lost_after_days: Annotated[int, Field(gt=0)] = 180
+    keep_snapshots: Annotated[int, Field(ge=1)] = 7
+    http_timeout: Annotated[float, Field(gt=0)] = 60.0
+    http_max_retries: Annotated[int, Field(ge=0)] = 6
+    extract_retries: Annotated[int, Field(ge=0)] = 0  # Prefect retries of a failed source's task
+    # The configured sources' sections by source id (set by load_settings, never read from one variable).
+    sources: dict[str, SerializeAsAny[SourceSettings]] = Field(default_factory=dict, exclude=False)
 
-    def with_(self, **changes) -> Settings:
-        return replace(self, **changes)
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        home = self.home.resolve()
+        object.__setattr__(self, "home", home)
+        object.__setattr__(self, "warehouse", (self.warehouse or home / "warehouse.duckdb").resolve())
+        object.__setattr__(self, "serving_dir", (self.serving_dir or home / "serving").resolve())
+        return self
 
+    def section(self, source_id: str) -> SourceSettings | None:
+        """The source's settings, or None when it is not configured."""
+        return self.sources.get(source_id)
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    def connect_context(self) -> ConnectContext:
+        return ConnectContext(self.home, self.timezone, self.http_timeout, self.http_max_retries)
 
-
-def _flag(name: str, default: bool) -> bool:
-    return (_env(name, "true" if default else "false") or "").lower() in ("1", "true", "yes")
-
-
-def _secret(name: str) -> Secret:
-    """A secret from the environment, or from a Prefect Secret block named by `<name>_BLOCK`."""
-    value = _env(name)
-    block = _env(f"{name}_BLOCK")
-    if value is None and block:
-        from prefect.blocks.system import Secret as SecretBlock
-
-        value = SecretBlock.load(block).get()
-    return Secret(value or "")
-
-
-def _onec_from_env() -> OneCSettings | None:
-    url = _env("SALESPIPE_ONEC_URL")
-    if not url:
-        return None
-    return OneCSettings(
-        url=url,
-        user=_env("SALESPIPE_ONEC_USER", "") or "",
-        password=_secret("SALESPIPE_ONEC_PASSWORD"),
-        page_size=int(_env("SALESPIPE_ONEC_PAGE_SIZE", "1000")),
-        overlap_days=int(_env("SALESPIPE_ONEC_OVERLAP_DAYS", "31")),
-        start_date=_env("SALESPIPE_ONEC_START_DATE", "2000-01-01"),
-        reconcile=_flag("SALESPIPE_ONEC_RECONCILE", True),
-    )
-
-
-def _amocrm_from_env() -> AmoCrmSettings | None:
-    url = _env("SALESPIPE_AMOCRM_URL")
-    if not url:
-        return None
-    return AmoCrmSettings(
-        url=url,
-        client_id=_env("SALESPIPE_AMOCRM_CLIENT_ID", "") or "",
-        client_secret=_secret("SALESPIPE_AMOCRM_CLIENT_SECRET"),
-        refresh_token=_secret("SALESPIPE_AMOCRM_REFRESH_TOKEN"),
-        long_lived_token=_secret("SALESPIPE_AMOCRM_TOKEN"),
-        redirect_uri=_env("SALESPIPE_AMOCRM_REDIRECT_URI", "") or "",
-        overlap_seconds=int(_env("SALESPIPE_AMOCRM_OVERLAP_SECONDS", "3600")),
-        start_date=_env("SALESPIPE_AMOCRM_START_DATE", "2000-01-01"),
-    )
-
-
-def _website_from_env() -> WebsiteSettings | None:
-    url = _env("SALESPIPE_WEBSITE_URL")
-    if not url:
-        return None
-    return WebsiteSettings(
-        url=url,
-        key=_env("SALESPIPE_WEBSITE_KEY", "") or "",
-        secret=_secret("SALESPIPE_WEBSITE_SECRET"),
-        start_date=_env("SALESPIPE_WEBSITE_START_DATE", "2000-01-01"),
-        reconcile=_flag("SALESPIPE_WEBSITE_RECONCILE", True),
-    )
-
-
-def _metrica_from_env() -> MetricaSettings | None:
-    counter = _env("SALESPIPE_METRICA_COUNTER")
-    if not counter:
-        return None
-    return MetricaSettings(
-        url=_env("SALESPIPE_METRICA_URL", "https://api-metrika.yandex.net"),
-        counter=counter,
-        token=_secret("SALESPIPE_METRICA_TOKEN"),
-        start_date=_env("SALESPIPE_METRICA_START_DATE", "2023-01-01"),
-        revisit_days=int(_env("SALESPIPE_METRICA_REVISIT_DAYS", "3")),
-    )
+    def with_(self, **changes: Any) -> Settings:
+        return self.model_copy(update=changes)
 
 
 def load_settings(env_file: str | os.PathLike | None = ".env") -> Settings:
+    """Read every setting once; a bad value raises SettingsError naming the variable."""
     if env_file and Path(env_file).exists():
         load_dotenv(env_file, override=False)
-    home = Path(_env("SALESPIPE_HOME", "data")).resolve()
-    as_of = _env("SALESPIPE_AS_OF_DATE")
-    return Settings(
-        home=home,
-        warehouse=Path(_env("SALESPIPE_WAREHOUSE", str(home / "warehouse.duckdb"))).resolve(),
-        serving_dir=Path(_env("SALESPIPE_SERVING_DIR", str(home / "serving"))).resolve(),
-        timezone=_env("SALESPIPE_TIMEZONE", "Europe/Moscow"),
-        as_of_date=dt.date.fromisoformat(as_of) if as_of else None,
-        lost_after_days=int(_env("SALESPIPE_LOST_AFTER_DAYS", "180")),
-        keep_snapshots=int(_env("SALESPIPE_KEEP_SNAPSHOTS", "7")),
-        http_timeout=float(_env("SALESPIPE_HTTP_TIMEOUT", "60")),
-        http_max_retries=int(_env("SALESPIPE_HTTP_MAX_RETRIES", "6")),
-        onec=_onec_from_env(),
-        amocrm=_amocrm_from_env(),
-        website=_website_from_env(),
-        metrica=_metrica_from_env(),
-    )
+    configured = {}
+    for declaration in sources():
+        section = declaration.settings.from_env()
+        if section is not None:
+            configured[declaration.id] = section
+    try:
+        return Settings(sources=configured)
+    except ValidationError as err:
+        raise SettingsError(describe(err, "SALESPIPE_")) from None
+
+
+def run_wide_env_names() -> list[str]:
+    """The run-wide variables (each source's own are listed by its settings section)."""
+    return [f"SALESPIPE_{name.upper()}" for name in Settings.model_fields if name != "sources"]

@@ -1,7 +1,7 @@
 """The list of every check, as the Markdown table docs/QUALITY.md shows, made from the check declarations
 themselves (tests/test_quality_sources.py fails when the document is stale).
 
-    /tmp/venv/bin/python -m quality.catalog --write    # rewrite the table in docs/QUALITY.md
+    .venv/bin/python -m quality.catalog --write    # rewrite the table in docs/QUALITY.md
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from connectors.registry import sources
 from quality.checks import Check
-from quality.runner import SUITES_BY_SOURCE
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "QUALITY.md"
 START, END = "<!-- checks:start -->", "<!-- checks:end -->"
@@ -22,13 +22,11 @@ RUN_TIME = dt.datetime(9999, 12, 31)
 
 def every_suite():
     """The suites of every source as if every stream it can read were landed."""
-    from flows.sources import known_streams  # the connectors' stream declarations
-
-    streams = known_streams()
     return [
         suite
-        for source, (_, suites_for) in SUITES_BY_SOURCE.items()
-        for suite in suites_for(RUN_TIME, {spec.name for spec in streams[source]})
+        for declaration in sources()
+        if declaration.quality
+        for suite in declaration.quality_suites()(RUN_TIME, {spec.name for spec in declaration.streams})
     ]
 
 

@@ -6,24 +6,19 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
 
+from connectors.registry import sources
 from quality.checks import Check, StreamChecks
-from quality.suites.amocrm import crm_checks
-from quality.suites.metrica import metrica_checks
-from quality.suites.onec import onec_checks
-from quality.suites.website import website_checks
 from warehouse.landing import utc_now
 
-# Source id → (raw schema, the suites for its landed streams).
-SUITES_BY_SOURCE = {
-    "onec": ("raw_onec", onec_checks),
-    "amocrm": ("raw_amocrm", crm_checks),
-    "website": ("raw_website", website_checks),
-    "metrica": ("raw_metrica", metrica_checks),
-}
+
+def suites_by_source() -> dict[str, tuple[str, Callable]]:
+    """Source id → (raw schema, the function giving the suites for its landed streams), from the registry."""
+    return {d.id: (d.raw_schema, d.quality_suites()) for d in sources() if d.quality}
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,7 @@ def all_suites(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[StreamC
     landed = landed_streams(con)
     return [
         suite
-        for source, (schema, suites_for) in SUITES_BY_SOURCE.items()
+        for source, (schema, suites_for) in suites_by_source().items()
         for suite in suites_for(now, landed.get(schema, set()))
     ]
 
@@ -123,7 +118,7 @@ def all_suites(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[StreamC
 def landed_streams(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     """Raw schema → its tables that hold at least one row. The flow creates every known raw table up
     front (empty), so an unconfigured source has tables but nothing to check."""
-    schemas = [schema for schema, _ in SUITES_BY_SOURCE.values()]
+    schemas = [schema for schema, _ in suites_by_source().values()]
     tables = con.execute(
         "select table_schema, table_name from information_schema.tables where list_contains(?, table_schema)",
         [schemas],

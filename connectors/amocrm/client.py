@@ -16,58 +16,31 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from connectors.amocrm.auth import SOURCE_NAME, AmoTokens, error_classifier
-from connectors.amocrm.pages import keyset_pages, merge_calls, numbered_pages
+from connectors.amocrm.pages import Fetch
+from connectors.amocrm.streams import (
+    EMBEDDED,
+    EVENT_TYPES,  # noqa: F401 (re-exported for tests)
+    MAX_LIMIT,
+    STREAM_READERS,
+    STREAMS,
+    Window,
+)
 from connectors.errors import AuthError, BadResponse, IpBanned
 from connectors.http import HttpClient, with_query
 from connectors.oauth_tokens import TokenStore
+from connectors.source import Ability
 from contract.records import Page, StreamSpec
 
 log = logging.getLogger("salespipe.amocrm")
 
-MAX_LIMIT = 250
-EVENTS_MAX_LIMIT = 100
 # The server allows 7/s; the client stays below it instead of bouncing off 429s (every 429 counts
 # towards an IP ban).
 DEFAULT_RATE_PER_S = 6.5
-EVENT_TYPES = ("lead_status_changed", "lead_deleted", "contact_deleted")
-CALL_NOTE_TYPES = ("call_in", "call_out")
 AUTH_HINT = "check SALESPIPE_AMOCRM_* credentials"
-
-
-class DottedKeyStreamSpec(StreamSpec):
-    """A StreamSpec whose key fields may name nested values ("params.uniq")."""
-
-    def key_of(self, record: dict[str, Any]) -> str | None:
-        return super().key_of({name: _dig(record, name) for name in self.key_fields})
-
-
-_ID = ("id",)
-STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("users", "users", "full", _ID),
-    StreamSpec("pipelines", "leads/pipelines", "full", _ID),
-    StreamSpec("loss_reasons", "leads/loss_reasons", "full", _ID),
-    StreamSpec("leads", "leads", "window", _ID, "updated_at"),
-    StreamSpec("contacts", "contacts", "window", _ID, "updated_at"),
-    StreamSpec("events", "events", "window", _ID, "created_at"),
-    DottedKeyStreamSpec("calls", "leads/notes,contacts/notes", "window", ("params.uniq",), "updated_at"),
-    StreamSpec("tasks", "tasks", "window", _ID, "updated_at"),
-)
-# path → the list's key inside `_embedded`
-EMBEDDED = {
-    "users": "users",
-    "leads/pipelines": "pipelines",
-    "leads/loss_reasons": "loss_reasons",
-    "leads": "leads",
-    "contacts": "contacts",
-    "events": "events",
-    "leads/notes": "notes",
-    "contacts/notes": "notes",
-    "tasks": "tasks",
-}
 
 
 def amocrm_http_client(*, rate_limit_per_s: float | None = DEFAULT_RATE_PER_S, **options: Any) -> HttpClient:
@@ -84,6 +57,7 @@ class AmoCrmSource:
     """
 
     name = SOURCE_NAME
+    abilities: frozenset[Ability] = frozenset()
 
     def __init__(
         self,
@@ -123,7 +97,7 @@ class AmoCrmSource:
             long_lived_token=long_lived_token,
             clock=clock,
         )
-        self._by_name = {spec.name: spec for spec in STREAMS}
+        self._readers = {reader.spec.name: reader for reader in STREAM_READERS}
         self._banned: IpBanned | None = None
 
     @property
@@ -132,17 +106,19 @@ class AmoCrmSource:
 
     def stream(self, name: str) -> StreamSpec:
         try:
-            return self._by_name[name]
+            return self._readers[name].spec
         except KeyError:
-            raise ValueError(f"amoCRM has no stream {name!r}; known: {', '.join(self._by_name)}") from None
+            raise ValueError(f"amoCRM has no stream {name!r}; known: {', '.join(self._readers)}") from None
 
     def read(self, stream_name: str, cursor: str | None = None) -> Iterator[Page]:
         """Pages of records as amoCRM sent them (calls: merged per call). Full streams ignore `cursor`;
         window streams take and give the cursor as unix seconds in a string."""
         spec = self.stream(stream_name)
         if spec.mode == "full":
-            return self._read_full(spec)
-        return self._read_window(spec, _parse_cursor(cursor))
+            return self._readers[stream_name].read(self, None)
+        floor = _parse_cursor(cursor)
+        window = Window(floor, self.window_start(floor), int(self._clock()))
+        return self._readers[stream_name].read(self, window)
 
     def window_start(self, cursor: int | None) -> int | None:
         """The lower bound of a window read: the cursor − overlap, never before start_at."""
@@ -154,64 +130,8 @@ class AmoCrmSource:
     def close(self) -> None:
         self.http.close()
 
-    # ----------------------------------------------------------------------------- streams
-    def _read_full(self, spec: StreamSpec) -> Iterator[Page]:
-        fetch = self._fetcher(spec.name, spec.entity_set)
-        if spec.entity_set == "leads/pipelines":  # one answer with `_total_items`, no paging
-            answer = fetch({})
-            if answer is not None and answer[0]:
-                yield Page(spec.name, answer[0], None)
-            return
-        for records in numbered_pages(fetch, {}, self.page_size):
-            yield Page(spec.name, records, None)
-
-    def _read_window(self, spec: StreamSpec, floor: int | None) -> Iterator[Page]:
-        lower, upper = self.window_start(floor), int(self._clock())
-        if spec.name == "calls":
-            yield from self._read_calls(spec, floor, lower, upper)
-            return
-        reached = floor
-        for records in self._window_records(spec, lower, upper):
-            reached = _latest(reached, records, spec.cursor_field)
-            yield Page(spec.name, records, _text(reached))
-
-    def _window_records(self, spec: StreamSpec, lower: int | None, upper: int) -> Iterable[list[dict]]:
-        fetch, field = self._fetcher(spec.name, spec.entity_set), spec.cursor_field
-        if spec.name == "leads":
-            return keyset_pages(fetch, field, lower, upper, self.page_size, {"with": "contacts,loss_reason"})
-        if spec.name == "contacts":
-            return keyset_pages(fetch, field, lower, upper, self.page_size, {})
-        if spec.name == "events":  # immutable, in a frozen window: page numbers cannot shift
-            params = {f"filter[type][{i}]": kind for i, kind in enumerate(EVENT_TYPES)}
-            params |= _bounds(field, lower, upper)
-            return numbered_pages(fetch, params, min(self.page_size, EVENTS_MAX_LIMIT))
-        # tasks: amoCRM sorts them by created_at, complete_till or id only. Ordered by id with no upper
-        # bound, an edited task keeps its place in the list (its updated_at still ≥ lower).
-        return numbered_pages(fetch, {**_bounds(field, lower, None), "order[id]": "asc"}, self.page_size)
-
-    def _read_calls(
-        self, spec: StreamSpec, floor: int | None, lower: int | None, upper: int
-    ) -> Iterator[Page]:
-        types = {f"filter[note_type][{i}]": kind for i, kind in enumerate(CALL_NOTE_TYPES)}
-
-        def notes(path: str) -> Iterator[list[dict]]:
-            fetch = self._fetcher(spec.name, path)
-            return keyset_pages(fetch, spec.cursor_field, lower, upper, self.page_size, types)
-
-        on_contacts = [note for records in notes("contacts/notes") for note in records]
-        reached = _latest(floor, on_contacts, spec.cursor_field)
-        # The cursor moves only with the last page: the contact-only calls come last, and a crash
-        # before them must re-read the window rather than skip them.
-        pending: list[dict] | None = None
-        for records in merge_calls(notes("leads/notes"), on_contacts, self.page_size):
-            if pending is not None:
-                yield Page(spec.name, pending, _text(floor))
-            reached, pending = _latest(reached, records, spec.cursor_field), records
-        if pending is not None:
-            yield Page(spec.name, pending, _text(reached))
-
     # ----------------------------------------------------------------------------- requests
-    def _fetcher(self, stream: str, path: str):
+    def fetcher(self, stream: str, path: str) -> Fetch:
         def fetch(params: dict[str, Any]) -> tuple[list[dict], bool] | None:
             payload = self._request(stream, path, params)
             if payload is None:
@@ -249,24 +169,6 @@ class AmoCrmSource:
             raise
 
 
-def _bounds(field: str, lower: int | None, upper: int | None) -> dict[str, int]:
-    bounds = {}
-    if lower is not None:
-        bounds[f"filter[{field}][from]"] = lower
-    if upper is not None:
-        bounds[f"filter[{field}][to]"] = upper
-    return bounds
-
-
-def _latest(current: int | None, records: Iterable[dict], field: str) -> int | None:
-    values = [r.get(field) for r in records if isinstance(r.get(field), int)]
-    return max([current, *values], key=lambda v: -1 if v is None else v) if values else current
-
-
-def _text(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
@@ -279,10 +181,3 @@ def _parse_cursor(cursor: str | None) -> int | None:
 def _account_url(base_url: str) -> str:
     url = base_url.rstrip("/") + "/"
     return url[: -len("api/v4/")] if url.endswith("/api/v4/") else url
-
-
-def _dig(record: dict[str, Any], path: str) -> Any:
-    value: Any = record
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value

@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 import requests
 
 from connectors.http import AuthError, BadResponse, HttpClient, RateLimited, ServerError, with_query
-from contract.records import KEY_SEPARATOR, Page, StreamSpec
+from connectors.metrica.streams import DATA_PATH, DEFAULT_URL, KEY_FIELDS, STREAMS  # noqa: F401 (KEY_FIELDS re-exported)
+from connectors.source import Ability, stream_by_name
+from contract.records import Page, StreamSpec
 
 log = logging.getLogger("salespipe.metrica")
 
 SOURCE_NAME = "Metrica"
-DEFAULT_URL = "https://api-metrika.yandex.net"
-DATA_PATH = "stat/v1/data"
 AUTH_HINT = "check SALESPIPE_METRICA_TOKEN"
 COUNTER_HINT = "check SALESPIPE_METRICA_COUNTER"
 MAX_PAGE_SIZE = 100_000
@@ -43,7 +43,6 @@ UTM_FIELDS = {
     "ym:s:UTMMedium": "utm_medium",
     "ym:s:UTMCampaign": "utm_campaign",
 }
-KEY_FIELDS = ("date", "traffic_source_id", "utm_source", "utm_medium", "utm_campaign")
 DAILY_QUOTAS = frozenset({"quota_requests_by_uid", "quota_requests_by_counter_id"})
 
 
@@ -51,20 +50,6 @@ class QuotaExhausted(RateLimited):
     """The daily request quota is spent: waiting seconds will not help, so it is not retried."""
 
     transient_by_default = False
-
-
-class VisitsStreamSpec(StreamSpec):
-    """A blank UTM part is a real group ("visits without that tag"), not a missing key; date and traffic
-    source must be there."""
-
-    def key_of(self, record: dict[str, Any]) -> str | None:
-        parts = [str(record.get(name) or "").strip() for name in self.key_fields]
-        if not parts[0] or not parts[1]:
-            return None
-        return KEY_SEPARATOR.join(parts)
-
-
-STREAMS: tuple[StreamSpec, ...] = (VisitsStreamSpec("visits", DATA_PATH, "window", KEY_FIELDS, "date"),)
 
 
 def metrica_http_client(token: str, **options: Any) -> HttpClient:
@@ -115,6 +100,7 @@ class MetricaSource:
     (build it with `metrica_http_client`); token, timeout and max_retries then go unused."""
 
     name = SOURCE_NAME
+    abilities = frozenset({Ability.COMPLETED_RANGE})
 
     def __init__(
         self,
@@ -151,9 +137,7 @@ class MetricaSource:
         return STREAMS
 
     def stream(self, name: str) -> StreamSpec:
-        if name != "visits":
-            raise ValueError(f"Metrica has no stream {name!r}; known: visits")
-        return STREAMS[0]
+        return stream_by_name(SOURCE_NAME, STREAMS, name)
 
     def window(self, cursor: str | None) -> tuple[date, date]:
         """(first, last) day of a read: revisit_days before the cursor (start_date on the first run)

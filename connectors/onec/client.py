@@ -21,36 +21,20 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.http import BadResponse, HttpClient, Utf8BasicAuth, with_query
-from contract.records import Page, StreamSpec, batches, version_text
+from connectors.onec.streams import REF_KEY, STREAMS
+from connectors.source import Ability, batches, stream_by_name
+from contract.records import Page, StreamSpec, version_text
 
 log = logging.getLogger("salespipe.onec")
 
 SOURCE_NAME = "1C"
 AUTH_HINT = "check SALESPIPE_ONEC_USER / SALESPIPE_ONEC_PASSWORD"
-CURSOR_FIELD = "Date"
 NAVIGATION_LINK_SUFFIX = "@navigationLinkUrl"  # OData link noise beside every reference field
 # Version scans fetch two short fields per record, so they can afford much larger pages.
 SCAN_PAGE_FACTOR = 5
 # ~65 URL-encoded characters per "Ref_Key eq guid'…' or": 30 keep the query under IIS's default
 # maxQueryString of 2048 bytes (1C is often published through IIS).
 KEYS_PER_REQUEST = 30
-
-_REF_KEY = ("Ref_Key",)
-STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("counterparties", "Catalog_Контрагенты", "full", _REF_KEY),
-    StreamSpec("products", "Catalog_Номенклатура", "full", _REF_KEY),
-    StreamSpec("users", "Catalog_Пользователи", "full", _REF_KEY),
-    StreamSpec("price_types", "Catalog_ВидыЦен", "full", _REF_KEY),
-    StreamSpec(
-        "prices",
-        "InformationRegister_ЦеныНоменклатуры",
-        "full",
-        ("Period", "Номенклатура_Key", "ВидЦены_Key"),
-    ),
-    StreamSpec("customer_orders", "Document_ЗаказКлиента", "window", _REF_KEY, CURSOR_FIELD),
-    StreamSpec("shipments", "Document_РеализацияТоваровУслуг", "window", _REF_KEY, CURSOR_FIELD),
-    StreamSpec("returns", "Document_ВозвратТоваровОтКлиента", "window", _REF_KEY, CURSOR_FIELD),
-)
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -68,6 +52,7 @@ class OneCSource:
     """
 
     name = SOURCE_NAME
+    abilities = frozenset({Ability.SCAN_VERSIONS, Ability.READ_KEYS})
 
     def __init__(
         self,
@@ -89,17 +74,13 @@ class OneCSource:
         self.start = _parse_local(start_date)
         # The first call after idle can take over 30 s while 1C starts a session: a timeout is retried.
         self.http = http or onec_http_client(username, password, timeout=timeout, max_retries=max_retries)
-        self._by_name = {spec.name: spec for spec in STREAMS}
 
     @property
     def streams(self) -> tuple[StreamSpec, ...]:
         return STREAMS
 
     def stream(self, name: str) -> StreamSpec:
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise ValueError(f"1C has no stream {name!r}; known: {', '.join(self._by_name)}") from None
+        return stream_by_name(SOURCE_NAME, STREAMS, name)
 
     def read(self, stream_name: str, cursor: str | None = None) -> Iterator[Page]:
         """Pages of records as 1C sent them (minus navigation links). Full streams ignore `cursor`."""
@@ -178,7 +159,7 @@ class OneCSource:
 
     def _keyed_by_ref(self, stream_name: str) -> StreamSpec:
         spec = self.stream(stream_name)
-        if spec.key_fields != _REF_KEY:
+        if spec.key_fields != REF_KEY:
             raise ValueError(f"stream {stream_name!r} is not keyed by Ref_Key: read it in full instead")
         return spec
 

@@ -30,7 +30,9 @@ from typing import Any
 import requests
 
 from connectors.http import AuthError, BadResponse, HttpClient, Utf8BasicAuth, with_query
-from contract.records import Page, StreamSpec, batches, version_text
+from connectors.source import Ability, batches, stream_by_name
+from connectors.website.streams import CURSOR_FIELD, STREAMS
+from contract.records import Page, StreamSpec, version_text
 
 log = logging.getLogger("salespipe.website")
 
@@ -38,12 +40,9 @@ SOURCE_NAME = "website"
 AUTH_HINT = "check SALESPIPE_WEBSITE_KEY / SALESPIPE_WEBSITE_SECRET"
 ORDERS_PATH = "wp-json/wc/v3/orders"
 MAX_PAGE_SIZE = 100  # WooCommerce answers 400 rest_invalid_param above this
-CURSOR_FIELD = "date_modified_gmt"
 LINKS_FIELD = "_links"  # HAL links built from the site URL: navigation, not order data
 # Scans and key reads list what `status=any` shows, in id order, as many per request as Woo allows.
 VISIBLE_BY_ID = {"status": "any", "orderby": "id", "order": "asc", "per_page": MAX_PAGE_SIZE}
-
-STREAMS: tuple[StreamSpec, ...] = (StreamSpec("orders", "orders", "window", ("id",), CURSOR_FIELD),)
 
 
 def website_http_client(consumer_key: str, consumer_secret: str, **options: Any) -> HttpClient:
@@ -78,6 +77,7 @@ class WebsiteSource:
     """
 
     name = SOURCE_NAME
+    abilities = frozenset({Ability.SCAN_VERSIONS, Ability.READ_KEYS})
 
     def __init__(
         self,
@@ -116,9 +116,7 @@ class WebsiteSource:
         return STREAMS
 
     def stream(self, name: str) -> StreamSpec:
-        if name != "orders":
-            raise ValueError(f"website has no stream {name!r}; known: orders")
-        return STREAMS[0]
+        return stream_by_name(SOURCE_NAME, STREAMS, name)
 
     def read(self, stream_name: str, cursor: str | None = None) -> Iterator[Page]:
         """Pages of orders as WooCommerce sent them (minus `_links`), oldest id first."""
