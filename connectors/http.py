@@ -1,6 +1,6 @@
 """The one HTTP client every connector uses: retries, backoff, rate limit, typed and redacted errors.
 
-Sources misbehave in known ways (SOURCES.md §8): 429s with Retry-After, 5xx while a 1C session starts,
+Sources misbehave in known ways (docs/sources/): 429s with Retry-After, 5xx while a 1C session starts,
 connections dropped mid-body. The client retries those, gives up on the rest at once (a wrong password
 stays wrong), and raises one error type per cause whose `str()` is a single line naming source, stream
 and URL — with userinfo, secret-looking query values and credentials replaced by `***`, because these
@@ -13,7 +13,6 @@ token endpoints and is only retried when the server said it did not process the 
 
 from __future__ import annotations
 
-import base64
 import http.client
 import logging
 import random
@@ -27,7 +26,6 @@ import requests
 import urllib3.exceptions
 
 from connectors.errors import (
-    MASK,
     AuthError,
     BadResponse,
     IpBanned,
@@ -42,6 +40,7 @@ from connectors.errors import (
     server_error_text,
     standard_reason,
 )
+from connectors.http_parts import MinIntervalLimiter, Utf8BasicAuth
 
 # The errors are part of this module's API (callers catch connectors.http.SourceError).
 __all__ = [
@@ -74,40 +73,6 @@ _TRANSPORT_PHRASES = re.compile(
     r"\[Errno -?\d+\] [^'\")\]]+|Connection reset by peer|Remote end closed connection without response"
     r"|Connection refused|Connection aborted|Name or service not known"
 )
-
-
-class Utf8BasicAuth(requests.auth.AuthBase):
-    """HTTP Basic with UTF-8 credentials: requests encodes str as latin-1, and a Cyrillic 1C login
-    sent any other way than UTF-8 gets a 401 (SOURCES.md §1)."""
-
-    def __init__(self, username: str, password: str):
-        self.username, self.password = username, password
-        self._token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-    def __call__(self, request):
-        request.headers["Authorization"] = f"Basic {self._token}"
-        return request
-
-    def secret_values(self) -> tuple[str, ...]:
-        return (self.password, self._token)
-
-    def __repr__(self) -> str:
-        return f"Utf8BasicAuth(username={self.username!r}, password={MASK!r})"
-
-
-class MinIntervalLimiter:
-    """Spaces request starts at least 1/rate seconds apart: enough for the per-second limits sources set."""
-
-    def __init__(self, rate_per_s: float, sleep: Callable[[float], None], clock=time.monotonic):
-        self._interval, self._sleep, self._clock = 1.0 / rate_per_s, sleep, clock
-        self._next_start = 0.0
-
-    def wait(self) -> None:
-        now = self._clock()
-        if now < self._next_start:
-            self._sleep(self._next_start - now)
-            now = self._next_start
-        self._next_start = now + self._interval
 
 
 class HttpClient:

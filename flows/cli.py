@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from connectors.registry import sources
 from flows.run import run_flow
 
 
@@ -44,10 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--home", default="demo", help="folder for the warehouse and the serving files")
     demo.add_argument("--nights", type=int, default=1, help="runs; from the second on, 1C changes overnight")
+    simulated = ",".join(d.id for d in sources() if d.sandbox)
     demo.add_argument(
-        "--sources",
-        default="onec,amocrm,website,metrica",
-        help="sandbox systems to start, comma-separated: onec,amocrm,website,metrica",
+        "--sources", default=simulated, help=f"sandbox systems to start, comma-separated: {simulated}"
     )
     demo.set_defaults(func=cmd_demo)
     return parser
