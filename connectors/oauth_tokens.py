@@ -1,7 +1,7 @@
 """Where a rotating OAuth refresh token lives between runs (amoCRM: single-use refresh tokens).
 
-amoCRM revokes a refresh token the moment it issues the next pair (SOURCES.md §2). So the new pair must
-reach the disk — complete, durable, readable only by us — before anything else happens, or a crash
+amoCRM revokes a refresh token the moment it issues the next pair (docs/sources/amocrm.md). So the new
+pair must reach the disk — complete, durable, readable only by us — before anything else happens, or a crash
 locks the pipeline out until someone re-authorizes the integration by hand.
 
     store = FileTokenStore(home / "secrets" / "amocrm_tokens.json", initial_refresh_token=env_value)

@@ -1,5 +1,5 @@
 """amoCRM credentials for one source: a long-lived token, or OAuth access tokens renewed with a
-single-use refresh token that is saved before the new access token is used (SOURCES.md §2).
+single-use refresh token that is saved before the new access token is used (docs/sources/amocrm.md).
 
 Also the amoCRM reading of error answers: a 403 with nginx's HTML page is an IP ban for exceeding the
 rate limit, not bad credentials; an OAuth 401 "Token has been revoked" means the refresh token was

@@ -1,13 +1,13 @@
-"""amoCRM API v4 source (docs/CONTRACTS_CRM.md §4, SOURCES.md §2): the streams as data, read through
+"""amoCRM API v4 source (docs/sources/amocrm.md): the streams as data, read through
 HAL lists that answer 204 when empty, under a 7 requests/s limit, with rotating OAuth tokens.
 
 - users, pipelines, loss_reasons are read whole every run (landing diffs them);
 - leads, contacts, tasks and calls are read over a window on `updated_at`, events on `created_at`: from
   the last cursor minus `overlap_seconds` (late commits, clock skew) up to the moment the read started
   (frozen, so records edited during the run are left to the next one). Tasks, which amoCRM cannot sort
-  by updated_at, are the exception: id order, no upper bound. How each list is walked so that
-  concurrent edits neither skip nor double records is in connectors/amocrm_pages.py; tokens and error
-  wording are in connectors/amocrm_auth.py.
+  by updated_at, are the exception: id order, no upper bound. Each stream's walk is its own object in
+  connectors/amocrm/streams.py; why the walks neither skip nor double records while people edit is in
+  connectors/amocrm/pages.py; tokens and error wording are in connectors/amocrm/auth.py.
 - Page.cursor is the latest updated_at/created_at landed so far, unix seconds as a string; it never
   moves back. A run that finds nothing (amoCRM answers 204) yields no page.
 """

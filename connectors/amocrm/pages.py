@@ -74,7 +74,7 @@ def merge_calls(
     then the calls found only on a contact (`lead_id` None).
 
     The telephony integration writes one call on both the lead and the contact with one `params.uniq`
-    (SOURCES.md §2); counting both would double every call.
+    (docs/sources/amocrm.md); counting both would double every call.
     """
     on_contacts: dict[str, dict] = {}
     for note in contact_notes:

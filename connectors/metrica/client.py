@@ -1,5 +1,5 @@
 """Yandex.Metrica source: visits and users per day × last traffic source × UTM tags, from the Reporting
-API `GET /stat/v1/data` (SOURCES.md §5, CONTRACTS_CRM.md §4).
+API `GET /stat/v1/data` (docs/sources/metrica.md).
 
 One window stream, `visits`, windowed on the date:
 - Metrica keeps revising the last days (late hits, robot filtering), so each run re-reads from the

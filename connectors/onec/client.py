@@ -1,6 +1,6 @@
 """1C:Enterprise standard OData (v3) source: the streams as data, paged reads, DataVersion scans.
 
-1C has no modified-at field and does not page on its own (SOURCES.md §1), so:
+1C has no modified-at field and does not page on its own (docs/sources/onec.md), so:
 - catalogs and the price register are read whole every run, paged with `$top`/`$skip` over a stable
   `$orderby` on the key, and landing diffs them;
 - documents are re-read over a sliding `Date` window (last cursor minus `overlap_days`), because they

@@ -1,4 +1,4 @@
-"""Website / e-shop source: WooCommerce REST v3 orders (SOURCES.md §4, CONTRACTS_CRM.md §4).
+"""Website / e-shop source: WooCommerce REST v3 orders (docs/sources/website.md).
 
 One window stream, `orders`, keyed by `id` and read over a `date_modified_gmt` window:
 - `modified_after` = last cursor − `overlap_minutes` (start_date, or everything, on the first run) and

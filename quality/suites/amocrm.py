@@ -1,4 +1,4 @@
-"""What is checked on landed amoCRM data (raw_amocrm.*, SOURCES §2, CONTRACTS_CRM §4).
+"""What is checked on landed amoCRM data (raw_amocrm.*; docs/sources/amocrm.md).
 
 What the staging models and the pipeline marts rely on: integer ids (staging casts them, one bad value
 fails the dbt build), unix-second timestamps that parse and are not in the future, non-negative deal
@@ -36,10 +36,10 @@ from quality.suites.amocrm_fields import (
 )
 
 # The event types the connector asks for and staging reads (stg_amocrm__lead_status_changes,
-# stg_amocrm__deleted_entities); CONTRACTS_CRM §4.
+# stg_amocrm__deleted_entities); docs/sources/amocrm.md.
 EVENT_TYPES = ["lead_status_changed", "lead_deleted", "contact_deleted"]
 CALL_NOTE_TYPES = ["call_in", "call_out"]
-# SOURCES §2, reported by clients: 1 voicemail, 2 call back, 3 absent, 4 talked, 5 wrong number, 6 no
+# Call statuses as amoCRM documents them and clients report them: 1 voicemail, 2 call back, 3 absent, 4 talked, 5 wrong number, 6 no
 # answer, 7 busy. Only 4 means anything downstream (is_talked).
 CALL_STATUSES = [1, 2, 3, 4, 5, 6, 7]
 # Contact fields staging reads phones and emails from (stg_amocrm__contact_phones / _emails).

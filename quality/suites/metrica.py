@@ -1,4 +1,4 @@
-"""What is checked on landed Yandex.Metrica visits (raw_metrica.visits, SOURCES §5, CONTRACTS_CRM §1).
+"""What is checked on landed Yandex.Metrica visits (raw_metrica.visits; docs/sources/metrica.md).
 
 One record per day × last traffic source × UTM source/medium/campaign, with `visits` and `users`. The
 channel conversion mart sums `visits` per channel and month; the date is the counter's local date.

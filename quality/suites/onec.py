@@ -3,7 +3,7 @@
 The frames are built by DuckDB from the latest live version of every landed record (not just this
 run's batch): a bad record landed last night must keep blocking publish until the source fixes it,
 even when tonight's run lands nothing new. GX then validates the frames as pandas DataFrames
-(GX's SQL path over DuckDB is broken upstream, DESIGN §6).
+(GX's SQL path over DuckDB is broken upstream: docs/ENVIRONMENT.md).
 """
 
 from __future__ import annotations

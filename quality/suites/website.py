@@ -1,7 +1,7 @@
-"""What is checked on landed WooCommerce orders (raw_website.orders, SOURCES §4, CONTRACTS_CRM §4).
+"""What is checked on landed WooCommerce orders (raw_website.orders; docs/sources/website.md).
 
-A completed site order that never reached 1C is a sale (DESIGN §4): its `total` is revenue and its
-`date_completed_gmt` the sale's moment; every order, any status, is a customer record and a funnel step.
+A completed site order that never reached 1C is a sale (docs/METRICS.md — Sale): its `total` is revenue
+and its `date_completed_gmt` the sale's moment; every order, any status, is a customer record and a funnel step.
 Amounts arrive as strings and dates as offset-less text, and staging casts both with a plain CAST.
 """
 
@@ -24,7 +24,7 @@ from quality.checks import (
 )
 
 SCHEMA = "raw_website"
-# WooCommerce core order statuses (SOURCES §4); `checkout-draft` is core too (the block checkout's draft,
+# WooCommerce core order statuses (docs/sources/website.md); `checkout-draft` is core too (the block checkout's draft,
 # WooCommerce ≥ 6.3). Trashed orders stay listed with status `trash`. Anything else is a plugin's own
 # status ("shipped", "delivered", …): counted as not a sale, which is right only if it is not one.
 CORE_STATUSES = [
@@ -38,7 +38,7 @@ CORE_STATUSES = [
     "trash",
     "checkout-draft",
 ]
-CURRENCIES = ["RUB"]  # money is RUB (DESIGN §4): there is no exchange-rate step to add other currencies
+CURRENCIES = ["RUB"]  # money is RUB (docs/METRICS.md): there is no exchange-rate step to add other currencies
 MONEY_FIELDS = ["total", "discount_total", "shipping_total", "total_tax"]
 DATE_FIELDS = [f"{name}{suffix}" for name in ("date_created", "date_modified", "date_completed", "date_paid")
                for suffix in ("", "_gmt")]  # fmt: skip
