@@ -39,8 +39,8 @@ from quality.suites.amocrm_fields import (
 # stg_amocrm__deleted_entities); docs/sources/amocrm.md.
 EVENT_TYPES = ["lead_status_changed", "lead_deleted", "contact_deleted"]
 CALL_NOTE_TYPES = ["call_in", "call_out"]
-# Call statuses as amoCRM documents them and clients report them: 1 voicemail, 2 call back, 3 absent, 4 talked, 5 wrong number, 6 no
-# answer, 7 busy. Only 4 means anything downstream (is_talked).
+# Call statuses as amoCRM documents them and clients report them: 1 voicemail, 2 call back, 3 absent,
+# 4 talked, 5 wrong number, 6 no answer, 7 busy. Only 4 means anything downstream (is_talked).
 CALL_STATUSES = [1, 2, 3, 4, 5, 6, 7]
 # Contact fields staging reads phones and emails from (stg_amocrm__contact_phones / _emails).
 CONTACT_CODES = ["PHONE", "EMAIL"]

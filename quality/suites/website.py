@@ -1,7 +1,8 @@
 """What is checked on landed WooCommerce orders (raw_website.orders; docs/sources/website.md).
 
 A completed site order that never reached 1C is a sale (docs/METRICS.md — Sale): its `total` is revenue
-and its `date_completed_gmt` the sale's moment; every order, any status, is a customer record and a funnel step.
+and its `date_completed_gmt` the sale's moment; every order, any status, is a customer record and a
+funnel step.
 Amounts arrive as strings and dates as offset-less text, and staging casts both with a plain CAST.
 """
 
@@ -24,9 +25,10 @@ from quality.checks import (
 )
 
 SCHEMA = "raw_website"
-# WooCommerce core order statuses (docs/sources/website.md); `checkout-draft` is core too (the block checkout's draft,
-# WooCommerce ≥ 6.3). Trashed orders stay listed with status `trash`. Anything else is a plugin's own
-# status ("shipped", "delivered", …): counted as not a sale, which is right only if it is not one.
+# WooCommerce core order statuses (docs/sources/website.md); `checkout-draft` is core too (the block
+# checkout's draft, WooCommerce ≥ 6.3). Trashed orders stay listed with status `trash`. Anything else is
+# a plugin's own status ("shipped", "delivered", …): counted as not a sale, which is right only if it is
+# not one.
 CORE_STATUSES = [
     "pending",
     "processing",
