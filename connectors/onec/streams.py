@@ -9,7 +9,6 @@ from contract.records import StreamSpec
 
 CURSOR_FIELD = "Date"
 REF_KEY = ("Ref_Key",)
-REF_KEY = ("Ref_Key",)
 STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("counterparties", "Catalog_Контрагенты", "full", REF_KEY),
     StreamSpec("products", "Catalog_Номенклатура", "full", REF_KEY),
