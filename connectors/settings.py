@@ -27,8 +27,9 @@ class SourceSettings(BaseSettings):
 
     # The variable (without prefix) whose value switches the source on: a URL for most sources.
     switch: ClassVar[str] = "URL"
-    # Secret variables (without prefix): each may also be named as a Prefect Secret block by <NAME>_BLOCK.
-    secret_names: ClassVar[tuple[str, ...]] = ()
+    # Secret variables (without prefix) → what they are: each may instead name a Prefect Secret block in
+    # <NAME>_BLOCK.
+    secret_names: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def prefix(cls) -> str:

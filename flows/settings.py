@@ -28,16 +28,48 @@ class Settings(BaseSettings):
         env_prefix="SALESPIPE_", frozen=True, extra="ignore", env_ignore_empty=True
     )
 
-    home: Path = Path("data")
-    warehouse: Path | None = None  # default: home/warehouse.duckdb
-    serving_dir: Path | None = None  # default: home/serving
-    timezone: str = "Europe/Moscow"
-    as_of_date: dt.date | None = None
-    lost_after_days: Annotated[int, Field(gt=0)] = 180
-    keep_snapshots: Annotated[int, Field(ge=1)] = 7
-    http_timeout: Annotated[float, Field(gt=0)] = 60.0
-    http_max_retries: Annotated[int, Field(ge=0)] = 6
-    extract_retries: Annotated[int, Field(ge=0)] = 0  # Prefect retries of a failed source's task
+    home: Path = Field(
+        Path("data"),
+        description="Folder for the working warehouse, dbt's target/logs and the serving snapshot.",
+    )
+    warehouse: Path | None = Field(
+        None,
+        description="The working DuckDB file (only the nightly flow opens it)."
+        " Default: $SALESPIPE_HOME/warehouse.duckdb",
+    )
+    serving_dir: Path | None = Field(
+        None,
+        description="Folder with runs/<run_id>/*.parquet, the `current` symlink and serving.duckdb that BI"
+        " opens read-only. Default: $SALESPIPE_HOME/serving",
+    )
+    keep_snapshots: Annotated[int, Field(ge=1)] = Field(
+        7, description="How many published snapshots to keep."
+    )
+    timezone: str = Field(
+        "Europe/Moscow",
+        description="Company time zone: 1C local times are converted with it and periods (months) are"
+        " computed in it.",
+    )
+    as_of_date: dt.date | None = Field(
+        None,
+        description="Report date YYYY-MM-DD; empty = today in the company time zone. The demo sets the"
+        " sandbox's date.",
+    )
+    lost_after_days: Annotated[int, Field(gt=0)] = Field(
+        180, description="A customer with no sale for this many days is lost (counted in the month it falls)."
+    )
+    http_timeout: Annotated[float, Field(gt=0)] = Field(
+        60.0, description="Seconds to wait for a response (1C can take >30 s on the first call after idle)."
+    )
+    http_max_retries: Annotated[int, Field(ge=0)] = Field(
+        6, description="Retries on 429/5xx/timeouts/cut bodies, with backoff honouring Retry-After."
+    )
+    extract_retries: Annotated[int, Field(ge=0)] = Field(
+        0,
+        description="Each source is its own Prefect task run; a source that still failed after the HTTP"
+        " retries is run again whole this many times (30 s apart). Safe: it resumes from the cursors it"
+        " landed.",
+    )
     # The configured sources' sections by source id (set by load_settings, never read from one variable).
     sources: dict[str, SerializeAsAny[SourceSettings]] = Field(default_factory=dict, exclude=False)
 

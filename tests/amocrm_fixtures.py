@@ -1,4 +1,4 @@
-"""A small, deterministic amoCRM account for the simulator and connector tests (SOURCES.md §2 shapes).
+"""A small, deterministic amoCRM account for the simulator and connector tests (docs/sources/amocrm.md).
 
 4 users, 2 pipelines (Продажи with "Неразобранное" type 1; Интернет-магазин), 4 loss reasons, 600 leads
 (so paging over 250 matters; 30 share one updated_at after a bulk reassignment; 5 deleted), ~300

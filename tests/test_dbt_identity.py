@@ -1,5 +1,5 @@
-"""One customer across 1C, the website and amoCRM; unified sales; the channel funnel (DESIGN §4,
-docs/CONTRACTS_CRM.md §1, §5, §6) — dbt on hand-made raw rows, checked against values worked out by hand.
+"""One customer across 1C, the website and amoCRM; unified sales; the channel funnel (docs/METRICS.md:
+Customer, Sale, Channel conversion) — dbt on hand-made raw rows, checked against values worked out by hand.
 
 As of 2024-06-30, Europe/Moscow. People and their records:
   Anna    1C C1 "+7 (912) 345-67-89"; site orders 701 "89123456789" (reached 1C as order F1 → shipment D1)

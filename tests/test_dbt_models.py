@@ -1,4 +1,4 @@
-"""dbt_project end to end on a hand-made set of 1C records (docs/CONTRACTS.md §1, §4, §5).
+"""dbt_project end to end on a hand-made set of 1C records (docs/ARCHITECTURE.md, docs/METRICS.md).
 
 The fixture lands raw_onec.* rows exactly as warehouse/landing.py would (append-only versions, a
 tombstone, deletion marks, unposted documents, УТ 11 and БП 3.0 field names), runs `dbt build` (models +
@@ -354,7 +354,7 @@ STREAMS = {
 TOMBSTONES = {"counterparties": [C[12]], "shipments": [ref("d", 10)]}
 
 
-# ---- landing (CONTRACTS §4), the way warehouse/landing.py appends versions -------------------------
+# ---- landing (docs/ARCHITECTURE.md), the way warehouse/landing.py appends versions -------------------------
 def record_id(stream: str, record: dict) -> str:
     if stream == "prices":
         return "|".join((record["Period"], record["Номенклатура_Key"], record["ВидЦены_Key"]))

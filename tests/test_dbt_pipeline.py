@@ -1,4 +1,4 @@
-"""The CRM pipeline models and marts on hand-made raw amoCRM rows (DESIGN §4; docs/CONTRACTS_CRM.md §1, §6).
+"""The CRM pipeline models and marts on hand-made raw amoCRM rows (docs/METRICS.md, the CRM metrics).
 
 As of 2024-03-31 (Europe/Moscow, UTC+3: the as-of moment is 2024-03-31 21:00 UTC). Pipeline 10 «Продажи»
 has stages S1 → S2 → S3, pipeline 20 «Интернет-магазин» N1 → N2. Times below are UTC.

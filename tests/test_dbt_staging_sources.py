@@ -1,5 +1,5 @@
-"""Staging of amoCRM, WooCommerce and Metrica on hand-made raw rows (SOURCES.md §2, §4, §5;
-docs/CONTRACTS_CRM.md §4, §5).
+"""Staging of amoCRM, WooCommerce and Metrica on hand-made raw rows (docs/sources/:
+amocrm.md, website.md, metrica.md).
 
 The fixture lands raw_amocrm.*, raw_website.orders and raw_metrica.visits rows exactly as
 warehouse/landing.py would (append-only versions, tombstones) into a warehouse where every other known raw
@@ -444,7 +444,7 @@ TOMBSTONES = {
 }
 
 
-# ---- landing (CONTRACTS §4): every known raw table, then the versions above ----------------------------
+# ---- landing (docs/ARCHITECTURE.md): every known raw table, then the versions above ---------------
 def land_fixture(path: Path) -> None:
     from flows.sources import ensure_raw_tables
     from warehouse.landing import ensure_meta

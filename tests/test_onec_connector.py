@@ -14,7 +14,7 @@ import connectors.onec.client as onec
 from connectors.http import AuthError
 from connectors.onec.client import OneCSource, onec_http_client
 from contract.records import ZERO_GUID
-from sandbox.onec_server import OneCSimulator
+from sandbox.systems.onec.server import OneCSimulator
 
 USER, PASSWORD = "odata", "s3cret-Пароль"
 SHIPMENTS = "Document_РеализацияТоваровУслуг"
@@ -24,7 +24,7 @@ PAGE_SIZE = 10
 
 
 def make_store() -> dict[str, list[dict]]:
-    """A small 1C in CONTRACTS §1 shape: 12 counterparties, 3 products, 25 shipments over 2023–2024."""
+    """A small 1C (docs/sources/onec.md): 12 counterparties, 3 products, 25 shipments over 2023–2024."""
     rng = random.Random(11)
 
     def guid() -> str:

@@ -16,9 +16,9 @@ import requests
 from connectors.http import AuthError, Utf8BasicAuth
 from connectors.website.client import WebsiteSource, website_http_client
 from flows.extract import sync_source
-from flows.settings import Secret, Settings, WebsiteSettings
+from flows.settings import load_settings
 from flows.sources import configured_sources
-from sandbox.woocommerce_server import WooCommerceSimulator
+from sandbox.systems.website.server import WooCommerceSimulator
 from tests.web_fixtures import woo_store
 
 KEY, SECRET = "ck_3f1a9c0e", "cs_9Секрет-d41d8cd98f"
@@ -315,11 +315,13 @@ def test_read_keys_returns_exactly_the_requested_live_orders(sim, store, caplog)
 class Warehouse:
     """sync_source with the website as flows/sources.py configures it, into one DuckDB file."""
 
-    def __init__(self, sim, folder):
+    def __init__(self, sim, folder, env):
         self.sim, self.file, self.runs = sim, folder / "warehouse.duckdb", 0
-        site = WebsiteSettings(url=sim.base_url, key=KEY, secret=Secret(SECRET))
-        settings = Settings(home=folder, warehouse=self.file, serving_dir=folder / "serving", website=site)
-        [(self.source_id, self.source, self.options)] = configured_sources(settings)
+        env.setenv("SALESPIPE_HOME", str(folder))
+        env.setenv("SALESPIPE_WEBSITE_URL", sim.base_url)
+        env.setenv("SALESPIPE_WEBSITE_KEY", KEY)
+        env.setenv("SALESPIPE_WEBSITE_SECRET", SECRET)
+        [(self.source_id, self.source, self.options)] = configured_sources(load_settings(env_file=None))
 
     def sync(self) -> tuple[int, list[dict]]:
         """(records landed, the queries this sync sent)."""
@@ -341,8 +343,10 @@ class Warehouse:
         return {int(key): (deleted, status) for key, deleted, status in rows}
 
 
-def test_sync_tombstones_trashed_and_deleted_orders_and_brings_a_restored_one_back(sim, store, tmp_path):
-    warehouse = Warehouse(sim, tmp_path)
+def test_sync_tombstones_trashed_and_deleted_orders_and_brings_a_restored_one_back(
+    sim, store, tmp_path, monkeypatch
+):
+    warehouse = Warehouse(sim, tmp_path, monkeypatch)
     assert warehouse.options == {"version_field": "date_modified_gmt", "reconcile": True}
     assert warehouse.sync()[0] == 350
     landed, queries = warehouse.sync()  # nothing changed: the overlap is re-read, nothing else

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pydantic import Field, NonNegativeInt
 from pydantic_settings import SettingsConfigDict
 
 from connectors.amocrm.streams import STREAMS
@@ -12,16 +13,24 @@ from connectors.settings import ConnectContext, SourceSettings
 
 
 class AmoCrmSettings(SourceSettings):
-    model_config = SettingsConfigDict(env_prefix="SALESPIPE_AMOCRM_")
-    # CLIENT_SECRET + REFRESH_TOKEN for an OAuth integration (the refresh token seeds the first run only:
-    # then the rotated one lives in home/secrets), or TOKEN, a private integration's long-lived token.
-    secret_names = ("CLIENT_SECRET", "REFRESH_TOKEN", "TOKEN")
+    """amoCRM API v4 (leave the URL empty to skip amoCRM)"""
 
-    url: str
-    client_id: str = ""
-    redirect_uri: str = ""
-    overlap_seconds: int = 3600
-    start_date: str = "2000-01-01"
+    model_config = SettingsConfigDict(env_prefix="SALESPIPE_AMOCRM_")
+    secret_names = {
+        "CLIENT_SECRET": "OAuth integration: its client secret.",
+        "REFRESH_TOKEN": "OAuth integration: the first refresh token. Refresh tokens are single-use: after"
+        " the first run the rotated token lives in $SALESPIPE_HOME/secrets/amocrm_tokens.json (mode 0600) and"
+        " this value is no longer read.",
+        "TOKEN": "Or a long-lived token of a private integration (no refresh); takes precedence when set.",
+    }
+
+    url: str = Field(description="https://<subdomain>.amocrm.ru")
+    client_id: str = Field("", description="OAuth integration: its client id.")
+    redirect_uri: str = Field("", description="OAuth integration: its redirect URI.")
+    overlap_seconds: NonNegativeInt = Field(
+        3600, description="Leads/contacts/tasks/calls are re-read from (last updated_at − this many seconds)."
+    )
+    start_date: dt.date = Field(dt.date(2000, 1, 1), description="Earliest updated_at read on the first run.")
 
 
 def connect(settings: AmoCrmSettings, context: ConnectContext):
@@ -33,7 +42,7 @@ def connect(settings: AmoCrmSettings, context: ConnectContext):
         context.home / "secrets" / "amocrm_tokens.json",
         initial_refresh_token=settings.secret("REFRESH_TOKEN") or None,
     )
-    start = dt.datetime.combine(dt.date.fromisoformat(settings.start_date), dt.time(), tzinfo=dt.UTC)
+    start = dt.datetime.combine(settings.start_date, dt.time(), tzinfo=dt.UTC)
     return AmoCrmSource(
         settings.url,
         token_store=None if long_lived else tokens,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from pydantic import Field, NonNegativeInt
 from pydantic_settings import SettingsConfigDict
 
 from connectors.declaration import SourceDeclaration
@@ -10,14 +13,18 @@ from connectors.settings import ConnectContext, SourceSettings
 
 
 class MetricaSettings(SourceSettings):
+    """Yandex.Metrica Reporting API (leave the counter empty to skip Metrica)"""
+
     model_config = SettingsConfigDict(env_prefix="SALESPIPE_METRICA_")
     switch = "COUNTER"  # the URL has a default: the counter says which site to read
-    secret_names = ("TOKEN",)
+    secret_names = {"TOKEN": "OAuth token with metrika:read."}
 
-    counter: str
-    url: str = DEFAULT_URL
-    start_date: str = "2023-01-01"
-    revisit_days: int = 3
+    url: str = Field(DEFAULT_URL, description="The Reporting API's address.")
+    counter: str = Field(description="The counter (tag) id of the site.")
+    start_date: dt.date = Field(dt.date(2023, 1, 1), description="Earliest day read on the first run.")
+    revisit_days: NonNegativeInt = Field(
+        3, description="Metrica revises the last days' figures: they are re-read every night."
+    )
 
 
 def connect(settings: MetricaSettings, context: ConnectContext):
@@ -27,7 +34,7 @@ def connect(settings: MetricaSettings, context: ConnectContext):
         settings.url,
         settings.secret("TOKEN"),
         settings.counter,
-        start_date=settings.start_date,
+        start_date=settings.start_date.isoformat(),
         revisit_days=settings.revisit_days,
         timezone=context.timezone,
         timeout=context.http_timeout,

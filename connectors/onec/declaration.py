@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from pydantic import Field, NonNegativeInt, PositiveInt
 from pydantic_settings import SettingsConfigDict
 
 from connectors.declaration import LandingOptions, SourceDeclaration
@@ -10,15 +13,29 @@ from connectors.settings import ConnectContext, SourceSettings
 
 
 class OneCSettings(SourceSettings):
-    model_config = SettingsConfigDict(env_prefix="SALESPIPE_ONEC_")
-    secret_names = ("PASSWORD",)
+    """1C:Enterprise standard OData (leave the URL empty to skip 1C)"""
 
-    url: str
-    user: str = ""
-    page_size: int = 1000
-    overlap_days: int = 31
-    start_date: str = "2000-01-01"
-    reconcile: bool = True
+    model_config = SettingsConfigDict(env_prefix="SALESPIPE_ONEC_")
+    secret_names = {"PASSWORD": "The user's password."}
+
+    url: str = Field(description="Base of the publication, ending in /odata/standard.odata/")
+    user: str = Field(
+        "", description="Infobase user with OData rights (Cyrillic logins work: sent as UTF-8)."
+    )
+    page_size: PositiveInt = Field(1000, description="Records per request ($top).")
+    overlap_days: NonNegativeInt = Field(
+        31,
+        description="Documents are re-read from (last document date − this many days): 1C documents get"
+        " back-dated and re-posted.",
+    )
+    start_date: dt.date = Field(
+        dt.date(2000, 1, 1), description="Earliest document date read on the first run."
+    )
+    reconcile: bool = Field(
+        True,
+        description="After the window read, scan (Ref_Key, DataVersion) of all documents to catch edits and"
+        " deletions older than the overlap. true/false.",
+    )
 
 
 def connect(settings: OneCSettings, context: ConnectContext):
@@ -30,7 +47,7 @@ def connect(settings: OneCSettings, context: ConnectContext):
         settings.secret("PASSWORD"),
         page_size=settings.page_size,
         overlap_days=settings.overlap_days,
-        start_date=settings.start_date,
+        start_date=settings.start_date.isoformat(),
         timeout=context.http_timeout,
         max_retries=context.http_max_retries,
     )

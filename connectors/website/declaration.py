@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from connectors.declaration import LandingOptions, SourceDeclaration
@@ -10,13 +13,26 @@ from connectors.website.streams import CURSOR_FIELD, STREAMS
 
 
 class WebsiteSettings(SourceSettings):
-    model_config = SettingsConfigDict(env_prefix="SALESPIPE_WEBSITE_")
-    secret_names = ("SECRET",)
+    """Website: WooCommerce REST v3 (leave the URL empty to skip the site)"""
 
-    url: str
-    key: str = ""
-    start_date: str = "2000-01-01"
-    reconcile: bool = True
+    model_config = SettingsConfigDict(env_prefix="SALESPIPE_WEBSITE_")
+    secret_names = {"SECRET": "REST API consumer secret."}
+
+    url: str = Field(
+        description="The site root, e.g. https://shop.example.ru (the API is under /wp-json/wc/v3/)"
+    )
+    key: str = Field(
+        "", description="REST API consumer key (WooCommerce → Settings → Advanced → REST API; read access)."
+    )
+    start_date: dt.date = Field(
+        dt.date(2000, 1, 1), description="Earliest date_modified (GMT) read on the first run."
+    )
+    reconcile: bool = Field(
+        True,
+        description="After the window read, scan (id, date_modified_gmt) of every order the shop lists"
+        " (≈ orders/100 requests) to catch orders trashed or deleted for good — WooCommerce's listings hide"
+        " them, so the window never sees them go — and orders edited outside the window. true/false.",
+    )
 
 
 def connect(settings: WebsiteSettings, context: ConnectContext):
@@ -26,7 +42,7 @@ def connect(settings: WebsiteSettings, context: ConnectContext):
         settings.url,
         settings.key,
         settings.secret("SECRET"),
-        start_date=settings.start_date,
+        start_date=settings.start_date.isoformat(),
         timeout=context.http_timeout,
         max_retries=context.http_max_retries,
     )
