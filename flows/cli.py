@@ -18,8 +18,15 @@ def _quiet_prefect() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from connectors.settings import SettingsError
     from flows.report import render_text
+    from flows.settings import load_settings
 
+    try:  # a bad setting is named at once, before Prefect starts
+        load_settings()
+    except SettingsError as err:
+        print(f"salespipe: bad setting: {err}", file=sys.stderr)
+        return 2
     ok, summary = run_flow(args.as_of)
     print(render_text(summary))
     if ok:

@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
 
 from connectors.registry import sources
+from connectors.settings import SettingsError
 from flows.extract import sync_source
 from flows.metering import StageMeasure, measured
 from flows.report import render_markdown
@@ -153,7 +154,13 @@ def publish_marts(settings: Settings, run_id: str, marts: list[str]) -> dict:
 @flow(name="nightly_sync", log_prints=False)
 def nightly_sync(as_of_date: str | None = None):
     """Sync every configured source, check it, build the marts and publish them for BI."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as err:  # named in one line, not a traceback (the CLI checks before this)
+        get_run_logger().error("bad setting: %s", err)
+        return Failed(
+            message=f"bad setting: {err}", data={"run_id": "?", "status": "failed", "problem": str(err)}
+        )
     as_of = as_of_date or (settings.as_of_date.isoformat() if settings.as_of_date else None)
     run_id = new_run_id()
     summary: dict = {"run_id": run_id, "as_of_date": as_of, "stale_sources": []}
