@@ -39,7 +39,15 @@ SALES, SHOP = 10, 20
 S1, S2, S3, N1, N2, WON, LOST = 101, 102, 103, 201, 202, 142, 143
 PRICE = {1: 10000, 2: 5000, 3: 20000, 4: 6000, 5: 8000, 6: 30000, 7: 99999, 8: 700, 9: 1500, 10: 3000}
 OLGA, IVAN = 11, 12
-MARTS = ["sales_pipeline", "stuck_deals", "loss_reasons", "lead_response", "calls"]
+MARTS = [
+    "sales_pipeline_stages",
+    "sales_pipeline",
+    "sales_pipeline_total",
+    "stuck_deals",
+    "loss_reasons",
+    "lead_response",
+    "calls",
+]
 
 
 def unix(text: str) -> int:
@@ -255,7 +263,7 @@ def stage_rows(con, month: str | None = None) -> dict:
         "any_value(stage_conversion) as conversion, any_value(median_days_in_stage) as median, "
         "any_value(p90_days_in_stage) as p90, any_value(open_deals) as open_deals, "
         "any_value(win_probability) as win_probability, any_value(weighted_amount) as weighted "
-        f"from marts.sales_pipeline where row_type = 'stage' {where} group by status_id",
+        f"from marts.sales_pipeline_stages where true {where} group by status_id",
     )
     return {row.pop("status_id"): row for row in found}
 
@@ -302,7 +310,10 @@ def test_stage_conversion_and_time_in_stage_by_month(marts):
 def test_win_rate_by_count_and_amount_in_local_months(marts):
     found = {
         (str(r["month"]), r["pipeline_name"]): r
-        for r in rows(marts, "select * from marts.sales_pipeline where row_type <> 'stage'")
+        for r in rows(
+            marts,
+            "select * from marts.sales_pipeline union all by name select * from marts.sales_pipeline_total",
+        )
     }
     january, february = found["2024-01-01", None], found["2024-02-01", None]
     # L1 closed at 21:30 UTC on 31 January = 00:30 on 1 February in Moscow: a February win
@@ -323,14 +334,14 @@ def test_win_rate_by_count_and_amount_in_local_months(marts):
 def test_sales_cycle_median(marts):
     cycles = [days("01-10 09:00", "01-31 21:30"), days("02-01 00:00", "02-05 00:00"), 5.0]
     (month, to_date), *_ = marts.execute(
-        "select median_cycle_days, median_cycle_days_to_date from marts.sales_pipeline "
-        "where row_type = 'total' and month = '2024-02-01'"
+        "select median_cycle_days, median_cycle_days_to_date from marts.sales_pipeline_total "
+        "where month = '2024-02-01'"
     ).fetchall()
     assert month == to_date == pytest.approx(sorted(cycles)[1])
     assert cycles[0] == pytest.approx(21 + 12.5 / 24)
     (sales_to_date,) = marts.execute(
         "select median_cycle_days_to_date from marts.sales_pipeline "
-        "where row_type = 'pipeline' and pipeline_name = 'Продажи' and month = '2024-03-01'"
+        "where pipeline_name = 'Продажи' and month = '2024-03-01'"
     ).fetchone()
     assert sales_to_date == pytest.approx((cycles[0] + cycles[1]) / 2)
 
@@ -343,8 +354,8 @@ def test_weighted_forecast_from_stage_win_probabilities(marts):
     assert benchmarks == {S1: 0.5, S2: pytest.approx(2 / 3), S3: 1.0, N1: 1.0, N2: 1.0}
     total = rows(
         marts,
-        "select open_deals, open_amount, weighted_amount from marts.sales_pipeline "
-        "where month = '2024-03-01' and row_type = 'total'",
+        "select open_deals, open_amount, weighted_amount from marts.sales_pipeline_total "
+        "where month = '2024-03-01'",
     )
     # L5 8 000 in S2 × 2/3 + L6 30 000 in S3 × 1 + L9 1 500 in N1 × 1 (deleted L7 and late L8 are out)
     assert total == [

@@ -1,4 +1,4 @@
-{#- Reading amoCRM API v4 records as landed in raw_amocrm.* (SOURCES.md §2, docs/CONTRACTS_CRM.md §4).
+{#- Reading amoCRM API v4 records as landed in raw_amocrm.* (docs/sources/amocrm.md).
     The live version of a record is `onec_live_versions` (latest `_loaded_seq` per `_id`, tombstones out):
     the rule is the landing's, not 1C's. `field` may be a key ('price') or a JSONPath ('$.params.uniq').
     A missing field is NULL of the column's type, never an error: installations differ. -#}

@@ -1,4 +1,4 @@
-{#- Named marketing channels (DESIGN §4 Channel; docs/CONTRACTS_CRM.md §1), from the seed
+{#- Named marketing channels (docs/METRICS.md — Channel), from the seed
     seeds/channel_mapping.csv (source_kind, utm_source, utm_medium, traffic_source_id → channel).
 
     The match rule the business agreed on and the sandbox truth applies: values are compared trimmed and

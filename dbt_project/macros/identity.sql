@@ -1,4 +1,5 @@
-{#- Identity keys (docs/CONTRACTS.md §5). -#}
+{#- Identity keys: how a phone / e-mail is normalized before records are matched on it (docs/METRICS.md —
+    Customer). -#}
 
 {#- Phone → E.164. Digits only, after cutting an extension ("доб. 12", "ext 3"):
     11 digits starting 8 or 7 → +7 + last 10; 10 digits → +7 + digits; other 11–15 digits → + digits

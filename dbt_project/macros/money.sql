@@ -1,6 +1,7 @@
--- Money divided by a count, rounded half-up to kopecks in exact integer arithmetic; DECIMAL(18,2).
--- Why: DuckDB divides DECIMAL by a number as DOUBLE, and casting 63241.445 (really 63241.44499…) back
--- to DECIMAL(18,2) gives .44; a head of sales checking with a calculator sees a kopeck off.
+-- Money divided by a count, rounded to kopecks half away from zero (0.025 → 0.03, −0.025 → −0.03) in exact
+-- integer arithmetic; DECIMAL(18,2).
+-- Why: DuckDB divides DECIMAL by a number as DOUBLE, and the cast back to DECIMAL(18,2) can be a kopeck
+-- off (DuckDB 2.0: 10000.05 / 2 → 5000.02, not 5000.03); a head of sales checking with a calculator sees it.
 -- Null when the divisor is 0 or null.
 {% macro money_per(amount, divisor) -%}
     case when coalesce({{ divisor }}, 0) <> 0 then

@@ -1,4 +1,5 @@
-{#- Reading 1C OData records as landed in raw_onec.* (docs/CONTRACTS.md §1, §4). -#}
+{#- Reading 1C OData records as landed in raw_onec.* (docs/sources/onec.md: the raw layout and the
+    field spellings of УТ 11 / БП 3.0). -#}
 
 {#- The live version of every record: latest row per `_id` by `_loaded_seq`, tombstones dropped. -#}
 {% macro onec_live_versions(relation) -%}
@@ -66,4 +67,48 @@
 {#- Rows of an inline tabular section (missing section = no rows). -#}
 {% macro onec_tabular_rows(json_expr, section) -%}
     unnest(from_json({{ json_expr }} -> '{{ section }}', '["json"]'))
+{%- endmacro %}
+
+{#- The lines of a 1C document (shipment, return): one row per (document id, section, line_number) of a
+    live, not deletion-marked document, posted or not. Section 'goods' = tabular section Товары,
+    'services' = Услуги (БП 3.0 keeps services apart; a configuration without it gives no rows).
+    `relation` is the raw source of the documents, `id_column` the name their Ref_Key gets. -#}
+{% macro onec_document_lines(relation, id_column) -%}
+with
+
+source as (
+    {{ onec_live_versions(relation) }}
+),
+
+live_documents as (
+    select
+        _data,
+        {{ onec_ref('_data', 'Ref_Key') }} as {{ id_column }}
+    from source
+    where not {{ onec_bool('_data', 'DeletionMark') }}
+),
+
+line_rows as (
+    select {{ id_column }}, 'goods' as section, {{ onec_tabular_rows('_data', 'Товары') }} as line
+    from live_documents
+    union all
+    select {{ id_column }}, 'services' as section, {{ onec_tabular_rows('_data', 'Услуги') }} as line
+    from live_documents
+),
+
+final as (
+    select
+        {{ id_column }},
+        section,
+        {{ onec_int('line', 'LineNumber') }} as line_number,
+        {{ onec_ref('line', 'Номенклатура_Key') }} as product_id,
+        {{ onec_quantity('line', 'Количество') }} as quantity,
+        {{ onec_money('line', 'Цена') }} as price,
+        {{ onec_money('line', 'Сумма') }} as amount,
+        {{ onec_text('line', 'СтавкаНДС') }} as vat_rate,
+        {{ onec_money('line', 'СуммаНДС') }} as vat_amount
+    from line_rows
+)
+
+select * from final
 {%- endmacro %}

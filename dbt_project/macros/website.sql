@@ -1,4 +1,4 @@
-{#- Reading WooCommerce REST v3 orders as landed in raw_website.* (SOURCES.md §4, docs/CONTRACTS_CRM.md §4).
+{#- Reading WooCommerce REST v3 orders as landed in raw_website.* (docs/sources/website.md).
     The live version of an order is `onec_live_versions` (latest `_loaded_seq` per `_id`, tombstones out).
     `field` may be a key ('total') or a JSONPath ('$.billing.phone'). A missing field is a typed NULL. -#}
 

@@ -1,5 +1,5 @@
 -- Grain: one row per live counterparty that can be a customer (not deletion-marked, not a folder),
--- with the customer_id of its identity component (DESIGN §4 Customer, int_identity_records): cards are one
+-- with the customer_id of its identity component (docs/METRICS.md — Customer; int_identity_records): cards are one
 -- customer when they share a normalized phone or e-mail, directly or through site orders and CRM contacts,
 -- or a site order number. A phone/e-mail on more than var('max_shared_contact') live cards (or live CRM
 -- contacts) is a switchboard or a manager's own number and links nothing. customer_id is the smallest

@@ -1,5 +1,5 @@
 -- Grain: one row per customer (customer_id) with at least one contact outside 1C: when and how the
--- company first heard from them (DESIGN §4 Maturation period, Channel).
+-- company first heard from them (docs/METRICS.md — Maturation period, Channel).
 --
 -- first_contact_at: the earliest of the customer's leads (not deleted), live CRM contacts, site orders (any
 -- status) and calls. acquisition_channel: the channel of the earliest lead or site order — the touches

@@ -1,5 +1,5 @@
 -- Grain: one row per (record_key, link_type, link_value): what ties a record that can be a customer to
--- other records (DESIGN §4 Customer; docs/CONTRACTS_CRM.md §1, §5).
+-- other records (docs/METRICS.md — Customer).
 --
 -- Records: live 1C counterparties (not deletion-marked, not folders), every site order (any status), live
 -- amoCRM contacts (not deleted). Links: a normalized phone (E.164) or e-mail, and the site order number as

@@ -1,5 +1,5 @@
 -- Grain: one row per record that can be a customer (record_key): a live 1C counterparty, a site order
--- (any status) or a live amoCRM contact, with the customer it belongs to (DESIGN §4 Customer).
+-- (any status) or a live amoCRM contact, with the customer it belongs to (docs/METRICS.md — Customer).
 --
 -- One customer = a connected component of records linked by a shared key of int_identity_links (a phone or
 -- e-mail that is a key, or a site order number), transitively. customer_id, stable while the component's

@@ -1,5 +1,5 @@
 -- Grain: one row per lead (lead_id) created by the end of the as-of date, deleted leads excluded, with its
--- first response (docs/CONTRACTS_CRM.md §1): the earlier of its first call_out note made by the lead's
+-- first response (docs/METRICS.md — Lead response time): the earlier of its first call_out note made by the lead's
 -- responsible manager (note created_by) and its first completed task (completion = the task's updated_at),
 -- both at or after the lead's creation and by the end of the as-of date. A client's call_in or a
 -- colleague's call_out is not a response. NULL response columns: nobody has responded yet.

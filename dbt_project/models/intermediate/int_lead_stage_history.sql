@@ -1,5 +1,5 @@
 -- Grain: one row per visit of a lead to a pipeline status (lead_id, visit_number), as known at the end of
--- the as-of date. The history (docs/CONTRACTS_CRM.md §6) is the value_before of the lead's first
+-- the as-of date. The history (docs/METRICS.md — Time in stage) is the value_before of the lead's first
 -- lead_status_changed event (the stage it was created in, entered at created_at), then each event's
 -- value_after (entered at the event); a lead without events has one visit, its current status. A visit
 -- ends when the next one starts. Deleted leads, and leads or events after the as-of date, are out.

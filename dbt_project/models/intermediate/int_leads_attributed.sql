@@ -1,5 +1,5 @@
 -- Grain: one row per amoCRM lead that is not deleted (lead_id), both pipelines, with its channel and its
--- customer (docs/CONTRACTS_CRM.md §6). Deleted leads (spam, a form sent twice) never count anywhere.
+-- customer (docs/METRICS.md — Channel). Deleted leads (spam, a form sent twice) never count anywhere.
 --
 -- channel: the seed (source_kind 'utm') applied to the lead's UTM_SOURCE / UTM_MEDIUM; no UTM → 'unknown'.
 -- customer: the customer of the lead's main contact (the first linked contact when none is marked main).

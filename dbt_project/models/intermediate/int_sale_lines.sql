@@ -1,6 +1,6 @@
 -- Grain: one row per line (document_id, section, line_number) of a sale (posted shipment) or a return
--- (posted return); deletion-marked documents never reach staging. Returns are signed negative:
--- quantity, amount and cost subtract on the return's own date.
+-- (posted return) of int_onec_documents; deletion-marked documents never reach staging. Returns are signed
+-- negative (the document's sign): quantity, amount and cost subtract on the return's own date.
 -- Cost = quantity x the purchase price (var purchase_price_type) with the latest Period <= the document
 -- date-time, 0 when there is none; a return's cost is priced at the return's date.
 -- Site-only sales (int_site_orders_resolved: completed, never reached 1C) add their line items (section
@@ -9,18 +9,13 @@
 -- to less than its amount (the order total).
 with
 
-shipments as (
-    select * from {{ ref('stg_onec__shipments') }}
-    where is_posted
+-- posted shipments (sign +1) and returns (sign −1): the one signed union of the two
+documents as (
+    select * from {{ ref('int_onec_documents') }}
 ),
 
 shipment_lines as (
     select * from {{ ref('stg_onec__shipment_lines') }}
-),
-
-returns as (
-    select * from {{ ref('stg_onec__returns') }}
-    where is_posted
 ),
 
 return_lines as (
@@ -75,40 +70,49 @@ purchase_prices as (
       and prices.product_id is not null
 ),
 
-document_lines as (
+onec_lines as (
     select
         'sale' as document_type,
-        1 as sign,
-        shipments.shipment_id as document_id,
-        shipments.shipment_number as document_number,
-        shipments.shipment_datetime_local as document_datetime_local,
-        shipments.counterparty_id,
-        shipments.manager_id,
-        shipment_lines.section,
-        shipment_lines.line_number,
-        shipment_lines.product_id,
-        shipment_lines.quantity,
-        shipment_lines.price,
-        shipment_lines.amount
+        shipment_id as document_id,
+        section,
+        line_number,
+        product_id,
+        quantity,
+        price,
+        amount
     from shipment_lines
-    inner join shipments on shipments.shipment_id = shipment_lines.shipment_id
     union all
     select
         'return' as document_type,
-        -1 as sign,
-        returns.return_id as document_id,
-        returns.return_number as document_number,
-        returns.return_datetime_local as document_datetime_local,
-        returns.counterparty_id,
-        returns.manager_id,
-        return_lines.section,
-        return_lines.line_number,
-        return_lines.product_id,
-        return_lines.quantity,
-        return_lines.price,
-        return_lines.amount
+        return_id as document_id,
+        section,
+        line_number,
+        product_id,
+        quantity,
+        price,
+        amount
     from return_lines
-    inner join returns on returns.return_id = return_lines.return_id
+),
+
+document_lines as (
+    select
+        documents.document_type,
+        documents.sign,
+        documents.document_id,
+        documents.document_number,
+        documents.document_datetime_local,
+        documents.counterparty_id,
+        documents.manager_id,
+        onec_lines.section,
+        onec_lines.line_number,
+        onec_lines.product_id,
+        onec_lines.quantity,
+        onec_lines.price,
+        onec_lines.amount
+    from onec_lines
+    inner join documents
+        on documents.document_id = onec_lines.document_id
+        and documents.document_type = onec_lines.document_type
 ),
 
 costed_lines as (

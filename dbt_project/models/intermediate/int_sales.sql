@@ -1,5 +1,6 @@
--- Grain: one row per sale or return, keyed by document_id (DESIGN §4 Sale; docs/CONTRACTS_CRM.md §6):
---   1C (source 'onec'): a posted, not deletion-marked shipment (sale) or return; amount = Σ line Сумма;
+-- Grain: one row per sale or return, keyed by document_id (docs/METRICS.md — Sale, Repeat sale):
+--   1C (source 'onec'): a posted, not deletion-marked shipment (sale) or return (int_onec_documents);
+--     amount = Σ line Сумма;
 --   site (source 'website'): a completed site order that no 1C customer order carries the number of
 --     (int_site_orders_resolved), document_id 'site:<number>', amount = total, at date_completed, cost 0.
 --     A site order that reached 1C is one sale, counted from 1C; with 1C absent every completed order is one.
@@ -7,14 +8,9 @@
 -- sales by (local date-time, document_id); returns have none.
 with
 
-shipments as (
-    select * from {{ ref('stg_onec__shipments') }}
-    where is_posted
-),
-
-returns as (
-    select * from {{ ref('stg_onec__returns') }}
-    where is_posted
+-- posted shipments (+) and returns (−), the one signed union of the two
+documents as (
+    select * from {{ ref('int_onec_documents') }}
 ),
 
 sale_lines as (
@@ -30,32 +26,6 @@ site_sales as (
     where is_site_only_sale
 ),
 
-documents as (
-    select
-        'sale' as document_type,
-        shipment_id as document_id,
-        shipment_number as document_number,
-        shipment_datetime_local as document_datetime_local,
-        counterparty_id,
-        manager_id,
-        order_id,
-        cast(null as varchar) as shipment_id,
-        document_amount
-    from shipments
-    union all
-    select
-        'return' as document_type,
-        return_id as document_id,
-        return_number as document_number,
-        return_datetime_local as document_datetime_local,
-        counterparty_id,
-        manager_id,
-        cast(null as varchar) as order_id,
-        shipment_id,
-        -document_amount as document_amount
-    from returns
-),
-
 line_totals as (
     select
         document_id,
@@ -69,7 +39,7 @@ line_totals as (
 onec_documents as (
     select
         'onec' as source,
-        documents.*,
+        documents.* exclude (sign),
         cast(null as bigint) as site_order_id,
         coalesce(counterparties.customer_id, documents.counterparty_id) as customer_id,
         coalesce(line_totals.line_count, 0) as line_count,

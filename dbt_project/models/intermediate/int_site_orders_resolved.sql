@@ -1,5 +1,5 @@
 -- Grain: one row per live site order (order_id), every status: its customer, its channel, whether it
--- reached 1C, and whether it is a sale of its own (docs/CONTRACTS_CRM.md §1, §6; DESIGN §4 Sale).
+-- reached 1C, and whether it is a sale of its own (docs/METRICS.md — Sale, Channel).
 --
 -- "Reached 1C" = a 1C customer order (Document_ЗаказКлиента) carries its number in НомерПоДаннымКлиента,
 -- whatever that document's state: such an order is counted once, from 1C, when 1C ships it. A `completed`

@@ -1,6 +1,6 @@
 -- Grain: one row per (month, channel) with any visits or leads: the funnel visits → leads → won deals →
--- paying customers → revenue of each marketing channel (DESIGN §4 Channel conversion; docs/CONTRACTS_CRM.md
--- §6). month = the company-local month of the visit (Metrica) or of the lead's creation: won deals,
+-- paying customers → revenue of each marketing channel (docs/METRICS.md — Channel conversion).
+-- month = the company-local month of the visit (Metrica) or of the lead's creation: won deals,
 -- paying customers and revenue belong to the month the lead was created in, whenever it was won.
 -- Deleted leads never count. Only visits and leads dated on or before var('as_of_date') count.
 with

@@ -1,6 +1,6 @@
 -- Grain: one row per (cohort_month, month_number): customers grouped by the month of their first sale,
 -- followed month by month (k = 0 … as-of month − cohort month) with active customers, retention and
--- net revenue (docs/CONTRACTS.md §5), over the unified sales (int_sales: 1C and site-only sales) and
+-- net revenue (docs/METRICS.md — Cohort), over the unified sales (int_sales: 1C and site-only sales) and
 -- customers across systems. Only documents dated on or before var('as_of_date') count.
 with
 

@@ -1,6 +1,7 @@
 -- Grain: one row per calendar month (company-local), from the month of the first sale to the as-of
 -- month: sales, returns and revenue, repeat sales, and new / returning / regular / lost customers
--- (docs/CONTRACTS.md §5), over the unified sales (int_sales: 1C shipments and returns, plus completed site
+-- (docs/METRICS.md — Repeat sale, New customer, Returning customer, Regular
+-- customer, Lost customer), over the unified sales (int_sales: 1C shipments and returns, plus completed site
 -- orders that never reached 1C) and customers across systems. Only documents dated on or before
 -- var('as_of_date') count.
 with

@@ -1,6 +1,6 @@
 -- Grain: one row per (visit_date, traffic_source_id, utm_source, utm_medium, utm_campaign) as landed,
 -- i.e. per visit_key; the latest re-read of a day wins. Metrica dates are in the counter's time zone
--- (the company's, CONTRACTS_CRM §1). A missing UTM tag ('' in the API) is NULL.
+-- (the company's; docs/sources/metrica.md). A missing UTM tag ('' in the API) is NULL.
 with
 
 source as (
