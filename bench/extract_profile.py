@@ -19,8 +19,8 @@ import pstats
 import time
 
 from connectors.onec.client import OneCSource
-from sandbox.company import generate_company
-from sandbox.onec_server import OneCSimulator
+from sandbox.systems.onec.server import OneCSimulator
+from sandbox.world.company import generate_company
 
 STREAM = "shipments"
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from landing_throughput import (
+from landing_pages import (
     SPEC,
     TimedConnection,
     landing_at,

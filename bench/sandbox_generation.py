@@ -11,7 +11,9 @@ import argparse
 import time
 from contextlib import contextmanager
 
-from sandbox.company import ALL_SOURCES, generate_company
+from sandbox.landscape import sandbox_systems
+from sandbox.truth import truth_for
+from sandbox.world.company import generate_company
 
 
 @contextmanager
@@ -25,16 +27,12 @@ def measure(scale: float, seed: int) -> dict:
     row: dict = {"scale": scale}
     with timed(row, "generate"):
         company = generate_company(scale=scale, seed=seed)
-    with timed(row, "1C store"):
-        company.onec_store()
-    with timed(row, "amoCRM store"):
-        company.amocrm_store()
-    with timed(row, "website store"):
-        company.website_store()
-    with timed(row, "Metrica store"):
-        company.metrica_store()
+    systems = sandbox_systems()
+    for label, system in systems.values():
+        with timed(row, f"{label} store"):
+            system.store(company)
     with timed(row, "truth (all sources)"):
-        truth = company.truth(sources=ALL_SOURCES)
+        truth = truth_for(company, tuple(systems))
     row["customers"], row["sales"] = truth["customers"], truth["sales_total"]
     return row
 

@@ -1,42 +1,77 @@
 """The sandbox company's systems on loopback: one simulator per source, with fresh credentials.
 
+    landscape = SandboxLandscape.generate(scale=0.05, seed=7).start()   # or SandboxLandscape(company, …)
+    os.environ.update(landscape.env())   # the SALESPIPE_* settings that point salespipe at the systems
+    landscape.apply_night()              # a night of edits; every system then serves the company as it is
+    landscape.truth()                    # what the marts must show (sandbox.truth.truth_for)
+    landscape.stop()
+
 The demo and the integration tests both start the company this way and point salespipe at it through
 the same `SALESPIPE_*` settings a real deployment uses, so nothing in the pipeline knows it is a sandbox.
+The sources come from connectors/registry.py: a source whose `.sandbox` names a package has a system
+there, and that package's `SYSTEM` (sandbox/systems/base.py) does everything per source; nothing here is.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
+from datetime import date
+from importlib import import_module
 
-ALL_SOURCES = ("onec", "amocrm", "website", "metrica")
-ONEC_USER = "odata"
+from connectors.registry import sources as registered_sources
+from sandbox.systems.base import SandboxSystem
+from sandbox.systems.loopback import ServedSimulator
+
+
+def sandbox_systems() -> dict[str, tuple[str, SandboxSystem]]:
+    """Source id → (its label, its sandbox system), in registry order, for every source that has one."""
+    return {
+        source.id: (source.label, import_module(source.sandbox).SYSTEM)
+        for source in registered_sources()
+        if source.sandbox
+    }
 
 
 class SandboxLandscape:
-    def __init__(self, company, sources: Iterable[str] = ALL_SOURCES, *, onec_password: str | None = None):
-        unknown = set(sources) - set(ALL_SOURCES)
+    def __init__(
+        self, company, sources: Iterable[str] | None = None, *, credentials: dict[str, str] | None = None
+    ):
+        """`sources`: the systems to start (default: all); `credentials` fixes some of the fresh secrets
+        (e.g. {"onec_password": …}, so a test can grep every log for it)."""
+        known = sandbox_systems()
+        wanted = set(known if sources is None else sources)
+        unknown = wanted - set(known)
         if unknown:
-            raise ValueError(f"unknown sandbox sources {sorted(unknown)}; known: {ALL_SOURCES}")
+            raise ValueError(f"unknown sandbox sources {sorted(unknown)}; known: {tuple(known)}")
         self.company = company
-        self.sources = tuple(s for s in ALL_SOURCES if s in set(sources))
-        # Fresh per landscape: nothing to leak, nothing in code. Tests may fix the 1C one to grep logs.
-        self.credentials = {
-            "onec_password": onec_password or secrets.token_urlsafe(12),
-            "amocrm_client_id": "sandbox-" + secrets.token_hex(4),
-            "amocrm_client_secret": secrets.token_urlsafe(16),
-            "amocrm_refresh_token": secrets.token_urlsafe(24),
-            "website_key": "ck_" + secrets.token_hex(8),
-            "website_secret": "cs_" + secrets.token_hex(12),
-            "metrica_token": "y0_" + secrets.token_urlsafe(16),
-        }
-        self.simulators: dict[str, object] = {}
+        self.sources = tuple(source for source in known if source in wanted)
+        self.labels = {source: known[source][0] for source in self.sources}
+        self._systems = {source: known[source][1] for source in self.sources}
+        # Fresh per landscape: nothing to leak, nothing in code.
+        self.credentials: dict[str, str] = {}
+        for system in self._systems.values():
+            self.credentials |= system.credentials()
+        self.credentials |= credentials or {}
+        self.simulators: dict[str, ServedSimulator] = {}
         self.urls: dict[str, str] = {}
+
+    @classmethod
+    def generate(
+        cls, *, scale: float, seed: int, sources: Iterable[str] | None = None, configuration: str = "ut11"
+    ) -> SandboxLandscape:
+        """A landscape over a newly generated company (sandbox/world/company.py)."""
+        from sandbox.world.company import generate_company
+
+        return cls(generate_company(scale=scale, seed=seed, configuration=configuration), sources)
+
+    @property
+    def as_of_date(self) -> date:
+        return self.company.as_of_date
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> SandboxLandscape:
-        for source in self.sources:
-            simulator = getattr(self, f"_make_{source}")()
+        for source, system in self._systems.items():
+            simulator = system.simulator(system.store(self.company), self.credentials)
             self.simulators[source] = simulator
             self.urls[source] = simulator.start()
         return self
@@ -51,79 +86,34 @@ class SandboxLandscape:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
+    def apply_night(self):
+        """One night of edits in the company (`company.apply_nightly_changes()`), then every system serves
+        the company as it is now. Returns the night's report."""
+        report = self.company.apply_nightly_changes()
+        self.refresh_stores()
+        return report
+
     def refresh_stores(self) -> None:
-        """After `company.apply_nightly_changes()`: every system now serves the company as it is."""
+        """After the company changed: every system now serves the company as it is (the whole store is
+        swapped at once: a reader sees the old night or the new one)."""
         for source, simulator in self.simulators.items():
-            store = self._store(source)
+            store = self._systems[source].store(self.company)
             with simulator.store_lock:
                 simulator.store.clear()
                 simulator.store.update(store)
 
-    # ---- what salespipe is told --------------------------------------------------------------------
+    # ---- what salespipe is told, and what it must find -----------------------------------------------
     def env(self) -> dict[str, str]:
-        c, env = self.credentials, {}
-        if "onec" in self.urls:
-            env |= {
-                "SALESPIPE_ONEC_URL": self.urls["onec"],
-                "SALESPIPE_ONEC_USER": ONEC_USER,
-                "SALESPIPE_ONEC_PASSWORD": c["onec_password"],
-            }
-        if "amocrm" in self.urls:
-            env |= {
-                "SALESPIPE_AMOCRM_URL": self.urls["amocrm"],
-                "SALESPIPE_AMOCRM_CLIENT_ID": c["amocrm_client_id"],
-                "SALESPIPE_AMOCRM_CLIENT_SECRET": c["amocrm_client_secret"],
-                "SALESPIPE_AMOCRM_REFRESH_TOKEN": c["amocrm_refresh_token"],
-            }
-        if "website" in self.urls:
-            env |= {
-                "SALESPIPE_WEBSITE_URL": self.urls["website"],
-                "SALESPIPE_WEBSITE_KEY": c["website_key"],
-                "SALESPIPE_WEBSITE_SECRET": c["website_secret"],
-            }
-        if "metrica" in self.urls:
-            counter = self.company.metrica_store()["counter"]["id"]
-            env |= {
-                "SALESPIPE_METRICA_URL": self.urls["metrica"],
-                "SALESPIPE_METRICA_TOKEN": c["metrica_token"],
-                "SALESPIPE_METRICA_COUNTER": str(counter),
-            }
+        env: dict[str, str] = {}
+        for source, url in self.urls.items():
+            env |= self._systems[source].env(url, self.credentials, self.company)
         return env
 
     def secrets(self) -> list[str]:
         return list(self.credentials.values())
 
-    # ---- simulators --------------------------------------------------------------------------------
-    def _store(self, source: str) -> dict:
-        return getattr(self.company, f"{source}_store")()
+    def truth(self) -> dict:
+        """The numbers the marts built over this landscape's sources must show."""
+        from sandbox.truth import truth_for
 
-    def _make_onec(self):
-        from sandbox.onec_server import OneCSimulator
-
-        return OneCSimulator(
-            self._store("onec"), username=ONEC_USER, password=self.credentials["onec_password"]
-        )
-
-    def _make_amocrm(self):
-        from sandbox.amocrm_server import AmoCrmSimulator
-
-        c = self.credentials
-        return AmoCrmSimulator(
-            self._store("amocrm"),
-            client_id=c["amocrm_client_id"],
-            client_secret=c["amocrm_client_secret"],
-            refresh_token=c["amocrm_refresh_token"],
-        )
-
-    def _make_website(self):
-        from sandbox.woocommerce_server import WooCommerceSimulator
-
-        c = self.credentials
-        return WooCommerceSimulator(
-            self._store("website"), consumer_key=c["website_key"], consumer_secret=c["website_secret"]
-        )
-
-    def _make_metrica(self):
-        from sandbox.metrica_server import MetricaSimulator
-
-        return MetricaSimulator(self._store("metrica"), token=self.credentials["metrica_token"])
+        return truth_for(self.company, self.sources)

@@ -1,23 +1,20 @@
-"""Run the 1C simulator as a process over a generated company:
+"""Serve the sandbox company's systems on loopback as a process, through the landscape:
 
-    python -m sandbox.serve --scale 0.02 --seed 7 --port 0 [--user odata --password …]
+    python -m sandbox.serve --scale 0.02 --seed 7 [--sources onec,amocrm] [--configuration bp30]
 
-The first stdout line is the base URL (flushed at once, so a parent process can read it and go on);
-the process then serves until it is killed (SIGTERM/SIGINT stop it cleanly). SIGUSR1 applies a night of
-edits in 1C (`company.apply_nightly_changes()`) to the served store, for demos of incremental loads.
-Credentials default to $SALESPIPE_ONEC_USER / $SALESPIPE_ONEC_PASSWORD, then odata / s3cret; prefer
-the environment to --password, which other local users can read in the process list.
+The first stdout line is the base URL of the first system served (1C when it is among them), flushed at
+once so a parent process can read it and go on; then one `NAME=value` line per SALESPIPE_* setting that
+points salespipe at the systems (their URLs and this run's fresh credentials). The process then serves
+until it is killed (SIGTERM/SIGINT stop it cleanly). SIGUSR1 applies a night of edits to the company
+(`landscape.apply_night()`) and every system serves the changed company, for demos of incremental loads.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
-
-from sandbox.onec_server import OneCSimulator
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -25,37 +22,27 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--configuration", choices=("ut11", "bp30"), default="ut11")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--publication", default="trade")
-    parser.add_argument("--user", default=os.environ.get("SALESPIPE_ONEC_USER", "odata"))
-    parser.add_argument("--password", default=os.environ.get("SALESPIPE_ONEC_PASSWORD", "s3cret"))
+    parser.add_argument("--sources", help="comma-separated source ids (default: every sandbox system)")
+    parser.add_argument("--port", type=int, choices=(0,), default=0, help="0: each system on a free port")
     return parser.parse_args(argv)
 
 
-def _apply_nightly_changes(company, sim: OneCSimulator) -> None:
-    company.apply_nightly_changes()
-    fresh = company.onec_store()
-    with sim.store_lock:  # swap the whole store at once: a reader sees the old night or the new one
-        sim.store.clear()
-        sim.store.update(fresh)
-    total = sum(len(v) for v in fresh.values())
-    print(f"applied nightly changes: {total} records", file=sys.stderr, flush=True)
+def _apply_night(landscape) -> None:
+    report = landscape.apply_night()
+    r = report
+    counts = (len(r.actions), len(r.crm_actions), len(r.site_actions), len(r.metrica_actions))
+    text = "applied night {}: {} changes in 1C, {} in the CRM, {} on the site, {} in Metrica"
+    print(text.format(r.night, *counts), file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     # Imported here so `--help` works, and this module imports, without the generator.
-    from sandbox.company import generate_company
+    from sandbox.landscape import SandboxLandscape
 
-    company = generate_company(scale=args.scale, seed=args.seed, configuration=args.configuration)
-    sim = OneCSimulator(
-        company.onec_store(),
-        username=args.user,
-        password=args.password,
-        publication=args.publication,
-        host=args.host,
-        port=args.port,
+    sources = None if args.sources is None else [s.strip() for s in args.sources.split(",") if s.strip()]
+    landscape = SandboxLandscape.generate(
+        scale=args.scale, seed=args.seed, sources=sources, configuration=args.configuration
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -63,16 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGUSR1"):
         signal.signal(
             signal.SIGUSR1,
-            lambda *_: threading.Thread(
-                target=_apply_nightly_changes, args=(company, sim), daemon=True
-            ).start(),
+            lambda *_: threading.Thread(target=_apply_night, args=(landscape,), daemon=True).start(),
         )
-    print(sim.start(), flush=True)
+    landscape.start()
     try:
+        print(next(iter(landscape.urls.values())), flush=True)
+        for name, value in landscape.env().items():
+            print(f"{name}={value}", flush=True)
         while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
             pass
     finally:
-        sim.stop()
+        landscape.stop()
     return 0
 
 

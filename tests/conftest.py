@@ -24,7 +24,7 @@ TEST_SEED = 7
 
 @pytest.fixture(scope="session")
 def company_factory():
-    from sandbox.company import generate_company
+    from sandbox.world.company import generate_company
 
     def make(configuration: str = "ut11"):
         return generate_company(scale=TEST_SCALE, seed=TEST_SEED, configuration=configuration)

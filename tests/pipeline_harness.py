@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from sandbox.onec_server import OneCSimulator
+from sandbox.systems.onec.server import OneCSimulator
 
 REPO = Path(__file__).resolve().parent.parent
 USER = "odata"
@@ -55,9 +55,9 @@ class SandboxPipeline:
 
     @classmethod
     def for_company(cls, home: Path, company, sources=None, **kwargs) -> SandboxPipeline:
-        from sandbox.landscape import ALL_SOURCES, SandboxLandscape
+        from sandbox.landscape import SandboxLandscape
 
-        landscape = SandboxLandscape(company, sources or ALL_SOURCES, onec_password=PASSWORD)
+        landscape = SandboxLandscape(company, sources, credentials={"onec_password": PASSWORD})
         return cls(home, landscape=landscape, **kwargs)
 
     # ---- running ---------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ class SandboxPipeline:
 
     def run(self, as_of: str, **overrides: str) -> tuple[bool, dict]:
         """One nightly run in this process (the way `salespipe run` does it)."""
-        from flows.cli import run_flow
+        from flows.run import run_flow
 
         with self.environment(**overrides):
             return run_flow(as_of)

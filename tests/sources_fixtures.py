@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.company import ALL_SOURCES, generate_company
+from connectors.registry import SOURCES
+from sandbox.truth import truth_for
+from sandbox.world.company import generate_company
 from tests.sources_reading import SCALE, SEED
+
+ALL_SOURCES = tuple(source.id for source in SOURCES)  # every registered source, in registry order
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def onec(demo):
 
 @pytest.fixture(scope="module")
 def truth_all(demo):
-    return demo.truth(sources=ALL_SOURCES)
+    return truth_for(demo, ALL_SOURCES)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sandbox.channels import SEED_PATH
+from sandbox.world.channels import SEED_PATH
 
 SEED, SCALE = 7, 0.05
 MSK = ZoneInfo("Europe/Moscow")

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from sandbox.verify import compare_with_truth
+from sandbox.verify.customers import compare_with_truth
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.pipeline_harness import SandboxPipeline
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory):
-    from sandbox.company import generate_company
+    from sandbox.world.company import generate_company
 
     company = generate_company(scale=TEST_SCALE, seed=TEST_SEED)  # own instance: this module edits it
     pipeline = SandboxPipeline(tmp_path_factory.mktemp("nightly"), company.onec_store())

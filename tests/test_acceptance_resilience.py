@@ -12,7 +12,7 @@ import time
 import duckdb
 import pytest
 
-from sandbox.verify import compare_with_truth
+from sandbox.verify.customers import compare_with_truth
 from tests.pipeline_harness import PASSWORD
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def landscape(tmp_path_factory):
-    from sandbox.company import generate_company
+    from sandbox.world.company import generate_company
 
     company = generate_company(scale=TEST_SCALE, seed=TEST_SEED)  # own instance: this module edits it
     pipeline = SandboxPipeline.for_company(tmp_path_factory.mktemp("sources"), company)
@@ -28,8 +28,8 @@ def landscape(tmp_path_factory):
 
 
 def _truth(company) -> dict:
-    from sandbox.company import ALL_SOURCES
-    from sandbox.truth_pipeline import pipeline_extras_truth
+    from sandbox.truth.pipeline import pipeline_extras_truth
+    from tests.sources_fixtures import ALL_SOURCES
 
     truth = company.truth(sources=ALL_SOURCES)
     truth["pipeline_extras"] = pipeline_extras_truth(company.model, company.sources)
@@ -37,9 +37,9 @@ def _truth(company) -> dict:
 
 
 def _mismatches(pipeline, truth) -> list[str]:
-    from sandbox.verify_channels import compare_channels_with_truth
-    from sandbox.verify_pipeline import compare_pipeline_with_truth
-    from sandbox.verify_pipeline_extras import compare_pipeline_extras_with_truth
+    from sandbox.verify.channels import compare_channels_with_truth
+    from sandbox.verify.pipeline import compare_pipeline_with_truth
+    from sandbox.verify.pipeline_extras import compare_pipeline_extras_with_truth
 
     return (
         compare_channels_with_truth(pipeline.serving_file, truth)

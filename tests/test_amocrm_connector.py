@@ -16,7 +16,7 @@ import requests
 from connectors.amocrm.client import DEFAULT_RATE_PER_S, EVENT_TYPES, AmoCrmSource, amocrm_http_client
 from connectors.errors import AuthError, IpBanned, SourceError
 from connectors.oauth_tokens import FileTokenStore, TokenFileError
-from sandbox.amocrm_server import AmoCrmSimulator
+from sandbox.systems.amocrm.server import AmoCrmSimulator
 from tests.amocrm_fixtures import BULK_EDIT_AT, DAY, make_store
 
 CLIENT_ID, CLIENT_SECRET = "cid-7", "csecret-Секрет-42"

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from sandbox.amocrm_server import AmoCrmSimulator
+from sandbox.systems.amocrm.server import AmoCrmSimulator
 from tests.amocrm_fixtures import LOST, UNSORTED, WON, make_store
 
 CLIENT_ID, CLIENT_SECRET, REFRESH, ACCESS = "cid-1", "csecret-Ключ", "def502-r0", "access-a0"

@@ -18,7 +18,7 @@ from connectors.metrica.client import (
     metrica_http_client,
     month_ranges,
 )
-from sandbox.metrica_server import MetricaSimulator
+from sandbox.systems.metrica.server import MetricaSimulator
 from tests.web_fixtures import COUNTER_ID, metrica_store
 
 TOKEN = "y0_AgAAAAB4f2a9Qe-secret"  # Yandex OAuth tokens are ASCII (a header is latin-1)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from sandbox.odata_query import QueryError, execute, parse_query
+from sandbox.systems.onec.odata_errors import QueryError
+from sandbox.systems.onec.odata_query import execute, parse_query
 
 C1 = "b7569bcd-f670-11ea-8591-000c29b45b09"
 C2 = "c1a2b3c4-0000-11ea-8591-000c29b45b09"

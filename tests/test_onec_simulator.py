@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from sandbox.onec_server import OneCSimulator
+from sandbox.systems.onec.server import OneCSimulator
 
 USER, PASSWORD = "odata", "s3cret"
 SHIPMENTS_SET = "Document_РеализацияТоваровУслуг"

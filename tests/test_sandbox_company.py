@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.company import generate_company
+from sandbox.world.company import generate_company
 
 SEED = 7
 DEMO_SCALE = 0.05
@@ -175,7 +175,7 @@ def test_same_seed_gives_identical_store_and_truth_and_another_seed_does_not(sto
 
 DIGEST_SCRIPT = """
 import hashlib, json
-from sandbox.company import generate_company
+from sandbox.world.company import generate_company
 c = generate_company(scale=0.02, seed={seed}, configuration="bp30")
 c.apply_nightly_changes()
 blob = json.dumps([c.onec_store(), c.truth()], ensure_ascii=False, sort_keys=True)

@@ -10,8 +10,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from sandbox.channels import NO_TOUCH, Touch
-from sandbox.sources_model import (
+from sandbox.truth.activity import calls_by_month, crm_fields, customer_keys, touches
+from sandbox.truth.lead_history import cutoff_of, kopecks_half_away, live_leads, visits_of
+from sandbox.truth.pipeline import (
+    Stage,
+    loss_reasons,
+    month_snapshots,
+    open_pipeline,
+    sales_pipeline,
+    stage_benchmarks,
+    stuck_deals,
+)
+from sandbox.world.channels import NO_TOUCH, Touch
+from sandbox.world.sources_model import (
     LOST,
     NEW,
     QUALIFY,
@@ -26,20 +37,6 @@ from sandbox.sources_model import (
     StageMove,
     Task,
 )
-from sandbox.truth_pipeline import (
-    Stage,
-    cutoff_of,
-    kopecks_half_away,
-    live_leads,
-    loss_reasons,
-    month_snapshots,
-    open_pipeline,
-    sales_pipeline,
-    stage_benchmarks,
-    stuck_deals,
-    visits_of,
-)
-from sandbox.truth_pipeline_activity import calls_by_month, crm_fields, customer_keys, touches
 
 MANAGER, COLLEAGUE = 10_512_001, 10_512_002
 
@@ -395,9 +392,9 @@ def test_customer_id_is_the_smallest_live_card_else_site_order_else_contact():
 
 def test_a_generated_company_agrees_with_the_crm_truth_on_what_both_count():
     """Two independent codings of one history: the open deals at the as-of date and the stage entries."""
-    from sandbox.company import generate_company
-    from sandbox.truth_channels import crm_truth
-    from sandbox.truth_pipeline import pipeline_extras_truth
+    from sandbox.truth.crm import crm_truth
+    from sandbox.truth.pipeline import pipeline_extras_truth
+    from sandbox.world.company import generate_company
 
     company = generate_company(scale=0.02, seed=3)
     company.apply_nightly_changes()  # moves, wins, losses and a deletion after the horizon, before the cutoff

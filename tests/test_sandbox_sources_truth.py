@@ -13,8 +13,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from sandbox.company import ALL_SOURCES, generate_company
-from tests.sources_fixtures import amo, demo, metrica, onec, person_of, site, truth_all  # noqa: F401 (fixtures)
+from sandbox.world.company import generate_company
+from tests.sources_fixtures import ALL_SOURCES, amo, demo, metrica, onec, person_of, site, truth_all  # noqa: F401 (fixtures)
 from tests.sources_reading import (
     CARDS,
     LOST,

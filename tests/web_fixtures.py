@@ -12,7 +12,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.woocommerce_server import woo_dates
+from sandbox.systems.website.server import woo_dates
 
 SITE_TZ = ZoneInfo("Europe/Moscow")
 ORDERS_FROM = datetime(2023, 10, 1, tzinfo=SITE_TZ)

@@ -1,4 +1,4 @@
-"""Switchable faults for the sandbox simulators: the failures a real 1C publication (or the proxy in
+"""Switchable faults for the sandbox simulators: the failures a real API (or the proxy in
 front of it) produces, so connector retries, timeouts and crash recovery can be tested on purpose.
 
     faults.add(entity_set="Document_…", kind="429", nth=2, times=1, retry_after=1)

@@ -1,10 +1,11 @@
 """The truth of marts.calls and of the CRM fields of marts.customer_portfolio (first contact, acquisition
-channel, maturation; DESIGN §4, dbt_project/DECISIONLOG.md "Channels and the funnel"), from the clean model.
+channel, maturation; docs/METRICS.md), from the clean model.
 
 The model carries what these need: a call's `at` is the moment its note was logged (the export writes it as
 the note's created_at), a task's `completed_at` is the completion amoCRM stamps into updated_at, and true
 people stand behind every contact, lead and site order. Only the customer's id is the pipeline's invention;
-`customer_keys` states its documented rule (DECISIONLOG "One customer across systems") over the true person.
+`customer_keys` states its documented rule (docs/METRICS.md, one customer across systems) over the true
+person.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from sandbox.channels import UNKNOWN, channel_of
-from sandbox.truth import month_index, month_label
-from sandbox.truth_channels import ALL_SOURCES, lead_channel, seen_people, unified_facts
-from sandbox.truth_pipeline import amo_second, live_leads
+from connectors.registry import source_ids
+from sandbox.truth.crm import lead_channel
+from sandbox.truth.customers import seen_people, unified_facts
+from sandbox.truth.lead_history import amo_second, live_leads
+from sandbox.truth.sales import month_index, month_label
+from sandbox.world.channels import UNKNOWN, channel_of
 
 DIRECTIONS = {"call_in": "in", "call_out": "out"}
 
 
 def first_call_responses(sources, leads, cutoff: datetime) -> set[str]:
-    """The uniq of every call that is its lead's first response (CONTRACTS_CRM §1): the lead's earliest
+    """The uniq of every call that is its lead's first response (docs/METRICS.md): the lead's earliest
     call_out by its responsible manager at or after creation, unless a task was completed earlier (a call
     and a task in the same second: the call). Equal seconds between calls: the smaller uniq, as the mart."""
     created = {lead.seq: amo_second(lead.created) for lead in leads}
@@ -63,10 +66,11 @@ def calls_by_month(sources, leads, cutoff: datetime) -> list[dict]:
     return [{"month": month_label(m), "direction": d, **row} for (m, d), row in sorted(rows.items())]
 
 
-def customer_keys(model, sources, included=ALL_SOURCES) -> dict[str, str]:
+def customer_keys(model, sources, included=None) -> dict[str, str]:
     """Person → the mart's customer_id: the smallest Ref_Key of their live 1C cards, else
     website:<smallest id of their site orders>, else amocrm:<smallest id of their live contacts>
     (later loops overwrite earlier ones: the preferred source last, the smallest id last)."""
+    included = source_ids() if included is None else included
     keys: dict[str, str] = {}
     for contact in sorted(sources.contacts, key=lambda c: -c.contact_id) if "amocrm" in included else []:
         if contact.person_id and not contact.deleted_at:
@@ -113,8 +117,9 @@ def touches(sources, leads, cutoff: datetime, with_site: bool = True) -> dict[st
     return out
 
 
-def first_sale_dates(model, sources, included=ALL_SOURCES) -> dict[str, date]:
+def first_sale_dates(model, sources, included=None) -> dict[str, date]:
     """Person → the date of their first sale by the as-of date, over the unified sales (1C + site-only)."""
+    included = source_ids() if included is None else included
     first = {}
     for fact in unified_facts(model, sources, set(included)):
         day = fact.date.date()
@@ -143,8 +148,9 @@ def crm_fields(own_touches: list[tuple], first_sale: date | None) -> dict:
     }
 
 
-def customer_crm_fields(model, sources, cutoff: datetime, included=ALL_SOURCES) -> list[dict]:
+def customer_crm_fields(model, sources, cutoff: datetime, included=None) -> list[dict]:
     """Per customer seen in any included source (a live 1C card, a site order, a live CRM contact)."""
+    included = source_ids() if included is None else included
     people = set().union(*seen_people(model, sources, set(included)).values())
     by_person = touches(sources, live_leads(sources.leads, cutoff), cutoff, "website" in included)
     first_sale, keys = first_sale_dates(model, sources, included), customer_keys(model, sources, included)

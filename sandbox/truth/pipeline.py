@@ -1,94 +1,38 @@
-"""The truth of the CRM pipeline marts beyond `crm_truth` (docs/CONTRACTS_CRM.md §6, DESIGN §4): the open
-pipeline and its weighted forecast at every month end, time in stage, stuck deals and loss reasons, from
-the clean model (`Lead.moves`), never from the exported JSON. Calls and the customers' CRM fields are
-sandbox/truth_pipeline_activity.py.
-
-Everything is as of the end of the as-of date, company time (the marts' cutoff): a move, a call or a task
-completion at or after it has not happened yet. Moments are company-local, as the model keeps them;
-amoCRM keeps whole unix seconds, so every moment is cut to its second (`amo_second`, as the export's
-`unix` truncates; today's generator makes whole seconds only, this keeps a finer one from showing the
-truth something the pipeline cannot see). Money stays exact: prices are whole roubles, weighted amounts
-integer kopecks.
+"""The truth of the CRM pipeline marts beyond `crm_truth` (docs/METRICS.md): the open pipeline and its
+weighted forecast at every month end, time in stage, stuck deals and loss reasons, from the clean model
+(`Lead.moves`, read through sandbox/truth/lead_history.py), never from the exported JSON. Calls and the
+customers' CRM fields are sandbox/truth/activity.py; `pipeline_extras_truth` returns all of them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from fractions import Fraction
 
-from sandbox.sources_model import LOSS_REASONS, LOST, OPEN_STAGES, PIPELINE_NAMES, STAGE_NAMES, WON, Lead
-from sandbox.truth import month_index, month_label
-from sandbox.truth_channels import ALL_SOURCES
+from sandbox.truth.activity import calls_by_month, customer_crm_fields
+from sandbox.truth.lead_history import (
+    Visit,
+    cutoff_of,
+    kopecks_half_away,
+    live_leads,
+    money,
+    quantile_cont,
+    visits_of,
+)
+from sandbox.truth.sales import month_index, month_label
+from sandbox.world.sources_model import (
+    LOSS_REASONS,
+    LOST,
+    OPEN_STAGES,
+    PIPELINE_NAMES,
+    STAGE_NAMES,
+    WON,
+    Lead,
+)
 
 NO_REASON = "Не указана"  # the marts' name for a lost deal without a loss reason
-
-
-def amo_second(moment: datetime) -> datetime:
-    """amoCRM keeps whole unix seconds (the export truncates): the moment as the pipeline sees it."""
-    return moment.replace(microsecond=0)
-
-
-def cutoff_of(as_of_date: date) -> datetime:
-    """The end of the as-of date, company time (exclusive): the moment the marts are as of."""
-    return datetime.combine(as_of_date + timedelta(days=1), time())
-
-
-def live_leads(leads: list[Lead], cutoff: datetime) -> list[Lead]:
-    """Not deleted (a deleted lead is out of every mart) and created before the cutoff."""
-    return [x for x in leads if x.deleted_at is None and amo_second(x.created) < cutoff]
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """One stay of a lead in a status: from `entered` until `left` (None: still there at the cutoff)."""
-
-    lead: Lead
-    status: int
-    entered: datetime
-    left: datetime | None
-    next_status: int | None
-
-    @property
-    def is_open_stage(self) -> bool:
-        return self.status not in (WON, LOST)
-
-    @property
-    def days(self) -> float | None:
-        return None if self.left is None else (self.left - self.entered).total_seconds() / 86400
-
-
-def visits_of(lead: Lead, cutoff: datetime) -> list[Visit]:
-    """The lead's status history known at the cutoff: moves[0] is the stage it was created in."""
-    moves = [(m.status, amo_second(m.at)) for m in lead.moves if amo_second(m.at) < cutoff]
-    visits = []
-    for (status, entered), (next_status, left) in zip(moves, [*moves[1:], (None, None)], strict=True):
-        visits.append(Visit(lead, status, entered, left, next_status))
-    return visits
-
-
-def quantile_cont(values: list[float], q: float) -> float | None:
-    """Continuous quantile (linear interpolation between the closest ranks), as DuckDB's quantile_cont."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def kopecks_half_away(amount: Fraction) -> int:
-    """An exact amount in roubles → integer kopecks, a half kopeck rounded away from zero."""
-    sign, cents = (1 if amount >= 0 else -1), abs(amount) * 100
-    whole, rest = divmod(cents.numerator, cents.denominator)
-    return sign * (whole + (2 * rest >= cents.denominator))
-
-
-def money(kopecks: int) -> Decimal:
-    return Decimal(kopecks).scaleb(-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,12 +236,10 @@ def loss_reasons(histories) -> list[dict]:
     return rows
 
 
-def pipeline_extras_truth(model, sources, included=ALL_SOURCES) -> dict:
+def pipeline_extras_truth(model, sources, included=None) -> dict:
     """The pipeline marts' numbers `crm_truth` does not cover, as of the end of the model's as-of date.
-    `included`: the systems the pipeline reads (amoCRM among them); they decide who the customers are."""
-    # here, not at the top: the activity module builds on this one's helpers
-    from sandbox.truth_pipeline_activity import calls_by_month, customer_crm_fields
-
+    `included`: the systems the pipeline reads (amoCRM among them; None: every registered source); they
+    decide who the customers are."""
     cutoff = cutoff_of(model.as_of_date)
     leads = live_leads(sources.leads, cutoff)
     histories = {lead.seq: visits_of(lead, cutoff) for lead in leads}

@@ -1,4 +1,4 @@
-"""The truth: the key numbers computed from the clean model with the definitions of CONTRACTS §5.
+"""The customer and sales numbers computed from the clean model with the definitions of docs/METRICS.md.
 
 `compute_truth` is a pure function over facts (customer, local date, ref key, amount, sale|return),
 so a test can hand it four sales and check every number by hand. `truth_from_model` walks the true
@@ -104,7 +104,7 @@ def compute_truth(
     regular_min_sales: int = 2,
     timezone: str = TIMEZONE,
 ) -> dict:
-    """CONTRACTS §5/§6 numbers. `customers` counts every customer, buyers or not (prospects)."""
+    """The customer and sales numbers. `customers` counts every customer, buyers or not (prospects)."""
     as_of_month = month_index(as_of_date)
     sales: dict[str, list[Fact]] = defaultdict(list)
     returns: dict[str, list[Fact]] = defaultdict(list)
@@ -118,7 +118,7 @@ def compute_truth(
     first_month: dict[str, int] = {}
     status = dict.fromkeys(("prospect", "lost", "regular", "new", "active"), 0)
     for customer, own in sales.items():
-        own.sort(key=lambda f: (f.date, f.ref_key))  # the sale ordinal (CONTRACTS §5)
+        own.sort(key=lambda f: (f.date, f.ref_key))  # the sale ordinal: by date, then ref key
         amount_in: dict[int, int] = defaultdict(int)
         for ordinal, sale in enumerate(own, start=1):
             row, m = month[month_index(sale.date)], month_index(sale.date)

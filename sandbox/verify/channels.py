@@ -1,9 +1,9 @@
-"""Compare the published customer and channel marts with the sandbox truth over several sources
-(docs/CONTRACTS_CRM.md §6): one customer across systems, the unified sales, and the channel funnel.
+"""Compare the published customer and channel marts with the truth over several sources: one customer
+across systems, the unified sales, how many customers each source shows, and the channel funnel.
 
-`compare_channels_with_truth(serving_file, company.truth(sources=ALL_SOURCES))` returns one readable line
-per difference; an empty list means the marts agree exactly. The monthly sales, cohorts, customers, buyers
-and portfolio statuses are `sandbox.verify.compare_with_truth` (the same definitions over unified sales).
+`compare_channels_with_truth(serving_file, truth)` returns one readable line per difference; an empty list
+means the marts agree exactly. The monthly sales, cohorts, customers, buyers and portfolio statuses are
+sandbox/verify/customers.py (the same definitions over unified sales).
 """
 
 from __future__ import annotations
@@ -12,10 +12,15 @@ from pathlib import Path
 
 import duckdb
 
-from sandbox.verify import compare_rows, compare_with_truth, rows_as_dicts, same_named
+from sandbox.verify.customers import compare_with_truth
+from sandbox.verify.rows import compare_rows, rows_as_dicts, same_named
 
 CHANNEL_FIELDS = ("visits", "leads", "won_deals", "paying_customers", "revenue")
-SOURCES = ("onec", "website", "amocrm")
+SEEN_IN_SQL = """
+    select source, count(distinct customer_id)
+    from (select customer_id, unnest(string_split(seen_in, ', ')) as source from marts.customer_portfolio)
+    where source <> '' group by source
+"""
 
 
 def compare_channels_with_truth(serving_file: Path, truth: dict) -> list[str]:
@@ -30,18 +35,12 @@ def compare_channels_with_truth(serving_file: Path, truth: dict) -> list[str]:
 
 
 def _compare_seen_in(con, truth: dict) -> list[str]:
+    """Customers per source in seen_in: every source the truth counts (0 included) and every source the
+    mart names."""
     expected = truth.get("customers_seen_in")
-    if expected is None:  # the issue-2 truth (1C only) does not say
+    if expected is None:  # the 1C-only truth does not say
         return []
-    counts = con.execute(
-        "select "
-        + ", ".join(
-            f"count(*) filter (where list_contains(string_split(seen_in, ', '), '{source}'))"
-            for source in SOURCES
-        )
-        + " from marts.customer_portfolio"
-    ).fetchone()
-    actual = {source: n for source, n in zip(SOURCES, counts, strict=True) if source in expected or n}
+    actual = dict.fromkeys(expected, 0) | dict(con.execute(SEEN_IN_SQL).fetchall())
     if actual != expected:
         return [f"customers seen in each source: mart {actual} != truth {expected}"]
     return []

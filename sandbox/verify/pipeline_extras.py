@@ -1,5 +1,5 @@
-"""Compare the CRM pipeline marts with `sandbox.truth_pipeline.pipeline_extras_truth`: the numbers
-sandbox/verify_pipeline.py does not reach (the open pipeline and weighted forecast at every month end, time
+"""Compare the CRM pipeline marts with `sandbox.truth.pipeline.pipeline_extras_truth`: the numbers
+sandbox/verify/pipeline.py does not reach (the open pipeline and weighted forecast at every month end, time
 in stage, stuck deals, loss reasons, calls, the customers' CRM fields).
 
 `compare_pipeline_extras_with_truth(serving_file, truth_extras)` returns one readable line per difference;
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from sandbox.verify import compare_keyed, compare_rows, rows_as_dicts
+from sandbox.verify.marts import read_sales_pipeline
+from sandbox.verify.rows import compare_keyed, compare_rows, rows_as_dicts
 
 DAY_TOLERANCE = 1e-9
 RATIO_TOLERANCE = 1e-12
@@ -47,11 +48,6 @@ LOSS_FIELDS = {
 CALL_FIELDS = {f: (f, None) for f in ("calls", "talked", "duration_seconds", "on_leads", "first_responses")}
 CUSTOMER_FIELDS = {f: (f, None) for f in ("first_contact_date", "acquisition_channel", "maturation_days")}
 
-PIPELINE_SQL = """
-    select strftime(month, '%Y-%m') as month, row_type, pipeline_name, stage_name, * exclude (month, row_type,
-           pipeline_name, stage_name)
-    from marts.sales_pipeline
-"""
 CALLS_SQL = """
     select strftime(call_date, '%Y-%m') as month, direction, count(*) as calls,
            count(*) filter (where is_talked) as talked, sum(duration_seconds) as duration_seconds,
@@ -65,7 +61,7 @@ CUSTOMERS_SQL = """
 
 def compare_pipeline_extras_with_truth(serving_file: Path | str, truth_extras: dict) -> list[str]:
     with duckdb.connect(str(serving_file), read_only=True) as con:
-        pipeline = rows_as_dicts(con, PIPELINE_SQL)
+        pipeline = read_sales_pipeline(con)
         stuck = rows_as_dicts(con, "select * from marts.stuck_deals")
         losses = rows_as_dicts(
             con, "select strftime(month, '%Y-%m') as month, * exclude (month) from marts.loss_reasons"
@@ -100,16 +96,12 @@ def compare_pipeline_extras_with_truth(serving_file: Path | str, truth_extras: d
     return problems
 
 
-def _compare_pipeline(mart_rows: list[dict], truth_rows: list[dict]) -> list[str]:
+def _compare_pipeline(mart: dict[str, list[dict]], truth_rows: list[dict]) -> list[str]:
     """Stage rows: funnel, time in stage, weights and open deals; pipeline and total rows: open deals."""
     problems = []
-    for row_type, fields in (("stage", STAGE_FIELDS), ("pipeline", OPEN_FIELDS), ("total", OPEN_FIELDS)):
-        truth = [r for r in truth_rows if r["row_type"] == row_type]
-        mart = {
-            (r["month"], row_type, r["pipeline_name"], r["stage_name"]): r
-            for r in mart_rows
-            if r["row_type"] == row_type
-        }
+    for level, fields in (("stage", STAGE_FIELDS), ("pipeline", OPEN_FIELDS), ("total", OPEN_FIELDS)):
+        truth = [r for r in truth_rows if r["row_type"] == level]
+        rows = {(r["month"], level, r.get("pipeline_name"), r.get("stage_name")): r for r in mart[level]}
         key = lambda r: (r["month"], r["row_type"], r["pipeline"], r["stage"])  # noqa: E731
-        problems += compare_keyed("sales_pipeline", truth, mart, key, fields)
+        problems += compare_keyed("sales_pipeline", truth, rows, key, fields)
     return problems

@@ -1,7 +1,6 @@
-"""Reference data of the fictional company "Уютный дом" (a home-goods shop): reference keys, managers,
-price types, the product catalog and its price history.
+"""The product catalog of the fictional company "Уютный дом" (a home-goods shop) and its price history.
 
-Everything here is the *clean* model; sandbox/onec_export.py turns it into 1C OData records.
+Everything here is the *clean* model; sandbox/systems/onec/export.py turns it into 1C OData records.
 Money is kept in integer kopecks so sums are exact and the truth never suffers float drift.
 """
 
@@ -11,54 +10,12 @@ import bisect
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-HISTORY_START = date(2023, 10, 1)
-AS_OF_DATE = date(2026, 9, 30)
+from sandbox.world.reference import AS_OF_DATE, HISTORY_START, ZERO_GUID, RefKeys
+
 # Prices are entered shortly before the shop opened, so every first sale has a price.
 OPENING_PRICE_PERIOD = datetime(2023, 9, 25, 0, 0, 0)
-
-
-class RefKeys:
-    """Seeded, unique, 1C-looking reference keys (uuid1 layout with this infobase's node id)."""
-
-    def __init__(self, rng: random.Random):
-        self._rng = rng
-        self._seen: set[str] = set()
-        self._node = f"{rng.getrandbits(48):012x}"
-
-    def new(self) -> str:
-        r = self._rng
-        while True:
-            key = (
-                f"{r.getrandbits(32):08x}-{r.getrandbits(16):04x}-11{0xE0 | r.getrandbits(4):02x}-"
-                f"{0x8000 | r.getrandbits(14):04x}-{self._node}"
-            )
-            if key not in self._seen:
-                self._seen.add(key)
-                return key
-
-
-@dataclass(slots=True)
-class Manager:
-    """A user of 1C who handles customers; phone is private (typed into client cards by mistake)."""
-
-    ref_key: str
-    code: str
-    name: str
-    phone: str  # 10 digits
-    deletion_mark: bool = False
-    active_until: date = AS_OF_DATE  # a former manager's customers pass to a colleague after this date
-    version: int = 1
-
-
-@dataclass(slots=True)
-class PriceType:
-    ref_key: str
-    code: str
-    name: str
-    version: int = 1
 
 
 @dataclass(slots=True)
@@ -78,7 +35,7 @@ class PriceHistory:
         self.kopecks.insert(i, kop)
 
     def at(self, moment: datetime) -> int | None:
-        """The price with the latest period <= moment (CONTRACTS §5), None when there is none yet."""
+        """The price with the latest period <= moment (as 1C's SliceLast), None when there is none yet."""
         i = bisect.bisect_right(self.periods, moment)
         return self.kopecks[i - 1] if i else None
 
@@ -188,50 +145,12 @@ LOOSE_PRODUCTS = [
     ("Батарейки AA, 4 шт.", 290, 140),
 ]
 
-MANAGER_NAMES = [
-    "Смирнова Анна Викторовна",
-    "Кузнецов Дмитрий Олегович",
-    "Попова Екатерина Игоревна",
-    "Васильев Артём Сергеевич",
-    "Морозова Ольга Николаевна",
-    "Новиков Илья Андреевич",
-    "Фёдорова Татьяна Павловна",
-]
-
 
 def nice_retail_price(roubles: float) -> int:
     """Shop prices end in 90 roubles (12 990, 1 290, 390); returns kopecks."""
     if roubles < 100:
         return int(round(roubles)) * 100
     return (int(roubles // 100) * 100 + 90) * 100
-
-
-def make_managers(rng: random.Random, keys: RefKeys, used_phones: set[str]) -> list[Manager]:
-    count = rng.randint(5, 7)
-    managers = []
-    for i, name in enumerate(MANAGER_NAMES[:count]):
-        phone = unique_mobile(rng, used_phones)
-        managers.append(Manager(keys.new(), f"{i + 1:09d}", name, phone))
-    # One manager left in the middle of the history: still in the catalog, marked for deletion.
-    managers[-1].deletion_mark = True
-    managers[-1].active_until = date(2025, 3, 31)
-    return managers
-
-
-def unique_mobile(rng: random.Random, used: set[str]) -> str:
-    """A 10-digit Russian mobile number (9XX...) nobody else has."""
-    while True:
-        phone = f"9{rng.randint(0, 999_999_999):09d}"
-        if phone[1:3] not in ("00", "40") and phone not in used:
-            used.add(phone)
-            return phone
-
-
-def make_price_types(keys: RefKeys) -> list[PriceType]:
-    return [
-        PriceType(keys.new(), f"{i + 1:09d}", name)
-        for i, name in enumerate(["Закупочная", "Розничная", "Оптовая"])
-    ]
 
 
 def _price_moment(rng: random.Random) -> datetime:
@@ -288,7 +207,7 @@ def make_products(rng: random.Random, keys: RefKeys) -> list[Product]:
             start = OPENING_PRICE_PERIOD
             if rng.random() < 0.12:  # a product introduced later in the history
                 start = _price_moment(rng)
-            # A few purchase prices were loaded late: sales before that carry cost 0 (CONTRACTS §5).
+            # A few purchase prices were loaded late: sales before that carry cost 0 (docs/METRICS.md).
             purchase_start = start + timedelta(days=rng.randint(30, 120)) if rng.random() < 0.04 else start
             _add_price_history(rng, item, retail, purchase, start, purchase_start)
             if rng.random() < 0.3:

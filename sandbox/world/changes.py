@@ -15,9 +15,10 @@ from datetime import datetime, time, timedelta
 
 from faker import Faker
 
-from sandbox.catalog import ZERO_GUID
-from sandbox.documents import Document, Model, business_moment, purchase
-from sandbox.people import Contact, make_person, primary_card
+from sandbox.world.counterparties import Contact, primary_card
+from sandbox.world.documents import Document, Model, business_moment, purchase
+from sandbox.world.people import make_person
+from sandbox.world.reference import ZERO_GUID
 
 OVERLAP_WINDOW_DAYS = 31
 
@@ -28,7 +29,7 @@ class NightReport:
     # (action, Ref_Key, change of the sales amount in kopecks, change of the sales count)
     actions: list[tuple[str, str, int, int]] = field(default_factory=list)
     new_customers: int = 0
-    # The CRM and the site that night (sandbox/sources_night.py): (action, amoCRM lead id | site order id)
+    # The CRM and the site that night (sources_night.py): (action, amoCRM lead id | site order id)
     crm_actions: list[tuple[str, int]] = field(default_factory=list)
     site_actions: list[tuple[str, int]] = field(default_factory=list)
     # Metrica that night: (action, (day, (traffic source, utm source, medium, campaign)))

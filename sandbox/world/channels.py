@@ -1,4 +1,4 @@
-"""Named marketing channels and how each source spells them (docs/CONTRACTS_CRM.md §1).
+"""Named marketing channels and how each source spells them (docs/METRICS.md).
 
 `MAPPING` is the dbt seed `dbt_project/seeds/channel_mapping.csv` (`write_seed`); `channel_of` applies it
 the way the pipeline must: values trimmed and lower-cased, `*` matches anything (empty included), the
@@ -37,7 +37,7 @@ MAPPING = (
     ("metrica", "*", "*", "email", "Email"),
     ("metrica", "*", "*", "social", "Social"),
 )
-SEED_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "channel_mapping.csv"
+SEED_PATH = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "channel_mapping.csv"
 
 
 def _clean(value: str | None) -> str:

@@ -1,13 +1,11 @@
-"""The fictional company: a seeded, deterministic model of a home-goods shop and its 1C base.
+"""The fictional company: a seeded, deterministic model of a home-goods shop, its 1C base, CRM, web shop
+and Metrica counter.
 
     company = generate_company(scale=0.02, seed=7, configuration="ut11")   # or "bp30"
-    company.onec_store()     # entity set -> records, as 1C OData v3 JSON (CONTRACTS §1)
-    company.amocrm_store()   # the CRM as amoCRM API v4 records (CONTRACTS_CRM §1-§3)
-    company.website_store()  # {"orders": [WooCommerce order JSON, ...]}
-    company.metrica_store()  # {"counter": {...}, "visits": [row, ...]}
-    company.truth()          # the key numbers from the clean model (CONTRACTS §6; = truth(("onec",)))
-    company.truth(sources=ALL_SOURCES)   # the same over all four systems, plus the CRM's (CONTRACTS_CRM §6)
+    company.model, company.sources   # the clean model: 1C's history; the CRM, the site and the visits
     company.apply_nightly_changes()   # one night of edits in 1C, the CRM and the site
+    company.onec_store()     # each system's records as its API shows them (built in sandbox/systems/<id>/)
+    company.truth(sources)   # = sandbox.truth.truth_for(company, sources)
 
 Every random draw comes from random.Random streams derived from the seed (one per concern, so a
 change in one part does not reshuffle the others) and a seeded Faker; nothing reads the clock.
@@ -23,13 +21,13 @@ from datetime import date, datetime, time, timedelta
 
 from faker import Faker
 
-from sandbox.amocrm_export import amocrm_store
-from sandbox.catalog import AS_OF_DATE, HISTORY_START, RefKeys, make_managers, make_price_types, make_products
-from sandbox.changes import NightReport, apply_night
-from sandbox.crm_activity import build_activity
-from sandbox.crm_leads import build_leads
-from sandbox.crm_model import FIRST_IDS, CrmBuilder
-from sandbox.documents import (
+from sandbox.world.catalog import make_products
+from sandbox.world.changes import NightReport, apply_night
+from sandbox.world.counterparties import make_counterparties
+from sandbox.world.crm_activity import build_activity
+from sandbox.world.crm_leads import build_leads
+from sandbox.world.crm_model import FIRST_IDS, CrmBuilder
+from sandbox.world.documents import (
     Document,
     Model,
     acquisition_days,
@@ -38,16 +36,13 @@ from sandbox.documents import (
     purchase,
     purchase_days,
 )
-from sandbox.metrica_export import build_visits, metrica_store
-from sandbox.onec_export import CONFIGURATIONS, export_store
-from sandbox.people import Person, make_counterparties, make_person
-from sandbox.site_model import SiteBuilder, build_site
-from sandbox.sources_model import FIRST_USER_ID, Sources, bulk_allocation
-from sandbox.sources_night import apply_sources_night
-from sandbox.sources_people import linkable_people
-from sandbox.truth import truth_from_model
-from sandbox.truth_channels import ALL_SOURCES, truth_for_sources  # noqa: F401 (re-exported)
-from sandbox.website_export import website_store
+from sandbox.world.people import Person, make_person
+from sandbox.world.reference import AS_OF_DATE, HISTORY_START, RefKeys, make_managers, make_price_types
+from sandbox.world.site_model import SiteBuilder, build_site
+from sandbox.world.sources_model import FIRST_USER_ID, Sources, bulk_allocation
+from sandbox.world.sources_night import apply_sources_night
+from sandbox.world.sources_people import linkable_people
+from sandbox.world.visits import build_visits
 
 CUSTOMERS_AT_SCALE_1 = 20_000
 PROSPECT_SHARE = 0.07  # people with a card who never bought
@@ -81,27 +76,33 @@ class Company:
         """The clean CRM, site and Metrica model (read it, do not edit it): for tests and debugging."""
         return self._sources
 
+    # Each system's records are built in its own package (sandbox/systems/<id>/export.py); these are
+    # shortcuts to them, a fresh structure on every call.
     def onec_store(self) -> dict[str, list[dict]]:
-        with bulk_allocation():
-            return export_store(self._model, self.configuration)
+        from sandbox.systems.onec.export import store
+
+        return store(self)
 
     def amocrm_store(self) -> dict:
-        with bulk_allocation():
-            return amocrm_store(self._model, self._sources)
+        from sandbox.systems.amocrm.export import store
+
+        return store(self)
 
     def website_store(self) -> dict:
-        with bulk_allocation():
-            return website_store(self._sources)
+        from sandbox.systems.website.export import store
+
+        return store(self)
 
     def metrica_store(self) -> dict:
-        with bulk_allocation():
-            return metrica_store(self._sources)
+        from sandbox.systems.metrica.export import store
+
+        return store(self)
 
     def truth(self, sources=("onec",)) -> dict:
-        if tuple(sources) == ("onec",):
-            return truth_from_model(self._model)
-        with bulk_allocation():
-            return truth_for_sources(self._model, self._sources, sources)
+        """A shortcut to `sandbox.truth.truth_for(self, sources)`."""
+        from sandbox.truth import truth_for
+
+        return truth_for(self, sources)
 
     def apply_nightly_changes(self) -> NightReport:
         self._model.nights += 1
@@ -121,6 +122,8 @@ def generate_company(scale: float = 0.02, seed: int = 7, configuration: str = "u
 
 
 def _generate(scale: float, seed: int, configuration: str) -> Company:
+    from sandbox.systems.onec.export import CONFIGURATIONS  # the configuration decides 1C's export only
+
     if configuration not in CONFIGURATIONS:
         raise ValueError(f"configuration must be one of {sorted(CONFIGURATIONS)}, got {configuration!r}")
     if scale <= 0:
@@ -156,7 +159,7 @@ def _generate(scale: float, seed: int, configuration: str) -> Company:
 
 
 def write_sources(model: Model, seed: int, faker: Faker) -> Sources:
-    """The site, the CRM and Metrica over the finished 1C history (CONTRACTS_CRM §1)."""
+    """The site, the CRM and Metrica over the finished 1C history."""
     horizon = datetime.combine(model.as_of_date, time(21, 0))  # nights add theirs after it
     users = {m.ref_key: FIRST_USER_ID + i for i, m in enumerate(model.managers)}
     sources = Sources(horizon, users)

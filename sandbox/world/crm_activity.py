@@ -1,6 +1,6 @@
 """Calls and tasks around the leads, made to fit each lead's planned first response.
 
-First response (CONTRACTS_CRM §1) = the earlier of the lead's first `call_out` by its responsible manager
+First response (docs/METRICS.md) = the earlier of the lead's first `call_out` by its responsible manager
 and its first completed task. So the planned response is exactly one of those, and everything that could
 compete comes after it: other call_outs and task completions. Before it there may be the client's own
 calls (call_in) and, rarely, a colleague's call_out, which do not count. The telephony writes most calls
@@ -12,8 +12,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sandbox.crm_model import CrmBuilder, between
-from sandbox.sources_model import FIRST_USER_ID, ROBOT, SALES, SHOP, Call, CrmContact, Lead, Task
+from sandbox.world.crm_model import CrmBuilder, between
+from sandbox.world.sources_model import FIRST_USER_ID, ROBOT, SALES, SHOP, Call, CrmContact, Lead, Task
 
 TASK_TEXTS = {
     1: ("Перезвонить клиенту", "Уточнить детали заказа", "Напомнить о КП"),

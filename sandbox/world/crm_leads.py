@@ -1,4 +1,4 @@
-"""Which leads the CRM holds (CONTRACTS_CRM §1) and how each one went.
+"""Which leads the CRM holds and how each one went.
 
 - one lead per site order (the WooCommerce integration), its fate following the order's;
 - a lead won at a share of the 1C sales that did not come from the site (more often a first purchase,
@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
-from sandbox.catalog import HISTORY_START
-from sandbox.channels import NO_TOUCH, form_touch
-from sandbox.crm_model import CrmBuilder, between, roubles
-from sandbox.documents import acquisition_days, basket
-from sandbox.people import CITY_CODES, unique_landline
-from sandbox.sources_model import (
+from sandbox.world.channels import NO_TOUCH, form_touch
+from sandbox.world.crm_model import CrmBuilder, between, roubles
+from sandbox.world.documents import acquisition_days, basket
+from sandbox.world.people import CITY_CODES, unique_landline
+from sandbox.world.reference import HISTORY_START
+from sandbox.world.sources_model import (
     CONFIRMED,
     NEW,
     NEW_ORDER,
@@ -32,7 +32,7 @@ from sandbox.sources_model import (
     SiteOrder,
     StageMove,
 )
-from sandbox.sources_people import new_person
+from sandbox.world.sources_people import new_person
 
 CRM_START = datetime.combine(HISTORY_START, time())
 REASON_WEIGHTS = {9_104_001: 30, 9_104_002: 22, 9_104_003: 18, 9_104_004: 16, 9_104_005: 7, 9_104_006: 7}

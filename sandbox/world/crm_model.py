@@ -3,7 +3,7 @@
 `CrmBuilder` holds the moves every lead is made of: who is responsible, when a manager first responds,
 how a lead walks its pipeline one stage at a time and ends won or lost, and the contact it hangs on
 (made at the person's first lead; sometimes a second one, as integrations and managers do). Which leads
-exist is sandbox/crm_leads.py; calls and tasks are sandbox/crm_activity.py.
+exist is crm_leads.py; calls and tasks are crm_activity.py.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from datetime import datetime, time, timedelta
 
 from faker import Faker
 
-from sandbox.channels import Touch
-from sandbox.documents import Model, hash_index
-from sandbox.people import Person, spell_email
-from sandbox.sources_model import (
+from sandbox.world.channels import Touch
+from sandbox.world.documents import Model, hash_index
+from sandbox.world.people import Person, spell_email
+from sandbox.world.sources_model import (
     FIRST_USER_ID,
     LOST,
     OPEN_STAGES,
@@ -27,7 +27,7 @@ from sandbox.sources_model import (
     Sources,
     StageMove,
 )
-from sandbox.sources_people import CRM_PHONE_STYLES, crm_phone, person_of, profile_of
+from sandbox.world.sources_people import CRM_PHONE_STYLES, crm_phone, person_of, profile_of
 
 OPENS, CLOSES = time(9, 0), time(20, 0)  # managers work Monday to Saturday
 JUNK_NAMES = ("test", "Тест", "asdf", "Спам", "ddd")

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 
-from sandbox.catalog import HISTORY_START, ZERO_GUID, Manager, PriceType, Product, RefKeys
-from sandbox.people import Card, Person
+from sandbox.world.catalog import Product
+from sandbox.world.counterparties import Card
+from sandbox.world.people import Person
+from sandbox.world.reference import HISTORY_START, ZERO_GUID, Manager, PriceType, RefKeys
 
 SEASON = {
     1: 0.85,

@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 
 from faker import Faker
 
-from sandbox.catalog import HISTORY_START
-from sandbox.channels import site_touch
-from sandbox.documents import Document, Line, Model, acquisition_days, basket
-from sandbox.sources_model import SiteLine, SiteOrder, Sources
-from sandbox.sources_people import SITE_PHONE_STYLES, new_person, person_of, profile_of, site_phone
+from sandbox.world.channels import site_touch
+from sandbox.world.documents import Document, Line, Model, acquisition_days, basket
+from sandbox.world.reference import HISTORY_START
+from sandbox.world.sources_model import SiteLine, SiteOrder, Sources
+from sandbox.world.sources_people import SITE_PHONE_STYLES, new_person, person_of, profile_of, site_phone
 
 DELIVERY = {"Доставка по городу", "Доставка за город"}  # the site charges these as shipping
 GIFT_NOMINALS = (1000, 2000, 3000, 5000, 10000)
@@ -25,7 +25,7 @@ GIFT_PRODUCT_ID = 90  # WordPress post ids of the certificate products: 90 + ind
 FIRST_PRODUCT_ID = 200  # catalog products: 200 + their place in the catalog
 FIRST_POST_ID = 4100
 SHOP_OPENED = datetime.combine(HISTORY_START, time())
-# Orders that never reach 1C, per order that does (CONTRACTS_CRM §1).
+# Orders that never reach 1C, per order that does.
 OFF_ONEC = {"failed": 0.05, "pending": 0.04, "cancelled": 0.04}
 GIFT_SHARE = 0.03  # of all completed orders
 

@@ -1,7 +1,7 @@
-"""The clean model of the CRM, the web shop and Metrica, layered onto the 1C history (CONTRACTS_CRM §1).
+"""The clean model of the CRM, the web shop and Metrica, layered onto the 1C history.
 
-Plain records only; sandbox/site_model.py, crm_model.py and crm_activity.py build them, the *_export
-modules turn them into API JSON and sandbox/truth_channels.py counts them. Every moment is company-local
+Plain records only; site_model.py, crm_model.py and crm_activity.py build them, sandbox/systems/*/export.py
+turn them into API JSON and sandbox/truth/ counts them. Every moment is company-local
 (Europe/Moscow, like 1C's dates); exports convert to UTC where the API wants it.
 """
 
@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sandbox.channels import Touch
-from sandbox.people import Person
+from sandbox.world.channels import Touch
+from sandbox.world.people import Person
 
 # Moscow has kept UTC+3 all year since 2014, so one offset is exact over the whole history.
 MSK_OFFSET = timedelta(hours=3)
@@ -135,7 +135,7 @@ class SiteOrder:
 
     @property
     def is_site_only_sale(self) -> bool:
-        """A completed order with no 1C document is a sale of its own (DESIGN §4)."""
+        """A completed order with no 1C document is a sale of its own (docs/METRICS.md)."""
         return self.status == "completed" and self.deleted_at is None and self.onec_order_key is None
 
 

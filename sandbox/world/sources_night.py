@@ -1,4 +1,4 @@
-"""One night in the CRM and on the site, after 1C's night (CONTRACTS_CRM §2), the way an incremental
+"""One night in the CRM and on the site, after 1C's night, the way an incremental
 loader must survive it. Everything happens "tonight": after the generated horizon, second by second from
 22:00 + 4 minutes per night, so every change carries a newer timestamp than anything before it.
 
@@ -21,13 +21,12 @@ from datetime import datetime, time, timedelta
 
 from faker import Faker
 
-from sandbox.changes import NightReport
-from sandbox.crm_leads import reason, sales_lead
-from sandbox.crm_model import CrmBuilder, roubles
-from sandbox.documents import Model, basket
-from sandbox.metrica_export import revise_away, revise_day
-from sandbox.site_model import SiteBuilder, gift_line
-from sandbox.sources_model import (
+from sandbox.world.changes import NightReport
+from sandbox.world.crm_leads import reason, sales_lead
+from sandbox.world.crm_model import CrmBuilder, roubles
+from sandbox.world.documents import Model, basket
+from sandbox.world.site_model import SiteBuilder, gift_line
+from sandbox.world.sources_model import (
     ADMIN_ID,
     CONFIRMED,
     CONTRACT,
@@ -43,7 +42,8 @@ from sandbox.sources_model import (
     Sources,
     StageMove,
 )
-from sandbox.sources_people import linkable_people, new_person
+from sandbox.world.sources_people import linkable_people, new_person
+from sandbox.world.visits import revise_away, revise_day
 
 
 class Night:

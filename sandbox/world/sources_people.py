@@ -2,7 +2,7 @@
 
 A person's records in different systems are the same customer only through shared keys (a phone or an
 e-mail, normalized) or a source reference (a site order number in 1C). `linkable_people` finds the 1C
-people whose CRM contacts and site orders the CONTRACTS_CRM matching can tie back to their 1C cards;
+people whose CRM contacts and site orders the pipeline's matching can tie back to their 1C cards;
 only they get records outside 1C that are not tied by a reference, so the truth stays reachable.
 """
 
@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from sandbox.documents import Model
-from sandbox.people import EMAIL_DOMAINS, Person, make_person, translit, weighted
-from sandbox.sources_model import Profile, Sources
+from sandbox.world.documents import Model
+from sandbox.world.people import EMAIL_DOMAINS, Person, make_person, translit, weighted
+from sandbox.world.sources_model import Profile, Sources
 
 STREETS = (
     "ул. Ленина",
@@ -31,7 +31,7 @@ STREETS = (
     "Школьная ул.",
     "ул. Строителей",
 )
-MAX_SHARED_CONTACT = 3  # CONTRACTS §5: a contact on more 1C cards is not a key
+MAX_SHARED_CONTACT = 3  # a contact on more 1C cards is not a customer key (docs/METRICS.md)
 
 
 def normalize_phone(text: str) -> str | None:
@@ -46,7 +46,7 @@ def normalize_email(text: str) -> str | None:
 
 
 def crm_phone(phone: str, style: int) -> str:
-    """How managers and integrations type a number into amoCRM (CONTRACTS_CRM §1)."""
+    """How managers and integrations type a number into amoCRM."""
     a, b, c, d = phone[:3], phone[3:6], phone[6:8], phone[8:]
     styles = [f"8 ({a}) {b}-{c}-{d}", f"+7 {a} {b}{c}{d}", f"7{phone}", f"+7{phone}", f"8-{a}-{b}-{c}-{d}"]
     return styles[style]
@@ -113,7 +113,7 @@ def new_person(
 
 
 def onec_keys(model: Model) -> dict[str, set[str]]:
-    """person_id -> the normalized phones and e-mails on their live cards that the §5 rule uses as keys."""
+    """person_id -> the normalized phones and e-mails on their live cards that the matching rule uses."""
     owners: dict[str, set[str]] = defaultdict(set)
     for card in model.cards:
         if card.is_folder or card.deletion_mark:

@@ -1,9 +1,9 @@
-"""Yandex.Metrica visits per day × traffic source × UTM, made to fit the leads (CONTRACTS_CRM §1).
+"""Yandex.Metrica visits per day × traffic source × UTM, made to fit the leads.
 
 A row's visits are about 32 × the month's daily average of leads that came through it (weekdays busier
 than weekends), and never fewer than 20 × that day's own leads: visits ≫ leads, with the leads' own
-yearly rhythm. Rows nobody visited that day do not exist, as in Metrica. `metrica_store` is the
-simulator's store (SOURCES.md §5): `{"counter": {...}, "visits": [row, ...]}`.
+yearly rhythm. Rows nobody visited that day do not exist, as in Metrica. The Reporting API's shape of
+them is sandbox/systems/metrica/export.py.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import random
 from collections import Counter
 from datetime import date, timedelta
 
-from sandbox.catalog import HISTORY_START
-from sandbox.channels import CPA_NETWORKS, DIRECT_CAMPAIGNS, EMAIL_CAMPAIGNS, GOOGLE_CAMPAIGNS
-from sandbox.sources_model import Lead, Sources
+from sandbox.world.channels import CPA_NETWORKS, DIRECT_CAMPAIGNS, EMAIL_CAMPAIGNS, GOOGLE_CAMPAIGNS
+from sandbox.world.reference import HISTORY_START
+from sandbox.world.sources_model import Lead, Sources
 
-COUNTER_ID = 44_147_844
 VISITS_PER_LEAD = 32
 MIN_VISITS_PER_LEAD = 20
 NO_UTM = (None, None, None)
@@ -96,21 +95,3 @@ def revise_away(sources: Sources, day: date) -> tuple | None:
     key = candidates[0][1]
     del sources.visits[(day, key)]
     return key
-
-
-def metrica_store(sources: Sources) -> dict:
-    rows = [
-        {
-            "date": day.isoformat(),
-            "traffic_source_id": key[0],
-            "utm_source": key[1],
-            "utm_medium": key[2],
-            "utm_campaign": key[3],
-            "visits": visits,
-            "users": users,
-        }
-        for (day, key), (visits, users) in sources.visits.items()
-    ]
-    rows.sort(key=lambda row: row["date"])  # stable: within a day, the counter's own order
-    counter = {"id": COUNTER_ID, "name": "Уютный дом", "site": "uyutdom.ru", "timezone": "Europe/Moscow"}
-    return {"counter": counter, "visits": rows}

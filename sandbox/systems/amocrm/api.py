@@ -1,7 +1,7 @@
-"""What an amoCRM API v4 list request means (SOURCES.md §2): endpoints, `limit`/`page`, `filter[…]`,
+"""What an amoCRM API v4 list request means (docs/sources/amocrm.md): endpoints, `limit`/`page`, `filter[…]`,
 `order[…]`, `with=`, and the HAL envelope or problem+json body it is answered with.
 
-Pure functions over the store's records; sandbox/amocrm_server.py does HTTP, auth and rate limits.
+Pure functions over the store's records; server.py does HTTP, auth and rate limits.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""amoCRM's OAuth and rate limits as the simulator enforces them (SOURCES.md §2).
+"""amoCRM's OAuth and rate limits as the simulator enforces them (docs/sources/amocrm.md).
 
 - `TokenAuthority`: Bearer access tokens that expire, single-use refresh tokens (reuse → 401
   "Token has been revoked"), a new pair on every refresh.

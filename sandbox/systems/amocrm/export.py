@@ -1,4 +1,4 @@
-"""The clean CRM model as amoCRM API v4 records (SOURCES.md §2, CONTRACTS_CRM §3 store keys).
+"""The clean CRM model as amoCRM API v4 records (docs/sources/amocrm.md; the store keys: server.py).
 
 Timestamps are unix seconds UTC; custom fields are `custom_fields_values` lists with field codes (PHONE
 and EMAIL multitext with WORK/MOB enum codes, BIRTHDAY as unix seconds of midnight in the account's time
@@ -14,9 +14,9 @@ from collections import defaultdict
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sandbox.amocrm_reference import account, field, links, loss_reason, pipelines, users
-from sandbox.documents import Model
-from sandbox.sources_model import (
+from sandbox.systems.amocrm.reference import account, field, links, loss_reason, pipelines, users
+from sandbox.world.documents import Model
+from sandbox.world.sources_model import (
     ACCOUNT_ID,
     ADMIN_ID,
     LOSS_REASONS,
@@ -26,6 +26,7 @@ from sandbox.sources_model import (
     Lead,
     Sources,
     Task,
+    bulk_allocation,
     unix,
 )
 
@@ -243,7 +244,7 @@ def task_record(task: Task) -> dict:
 
 
 def amocrm_store(model: Model, sources: Sources) -> dict:
-    """A fresh structure each call (CONTRACTS_CRM §3 store keys)."""
+    """A fresh structure each call (the store keys: server.py)."""
     open_tasks: dict[int, int] = defaultdict(lambda: 1 << 62)
     for task in sources.tasks:
         if task.completed_at is None:
@@ -275,3 +276,9 @@ def amocrm_store(model: Model, sources: Sources) -> dict:
         ),
         "tasks": sorted((task_record(t) for t in sources.tasks), key=lambda r: r["id"]),
     }
+
+
+def store(company) -> dict:
+    """The company's CRM as the simulator's store (its keys: sandbox/systems/amocrm/server.py)."""
+    with bulk_allocation():
+        return amocrm_store(company.model, company.sources)

@@ -1,14 +1,14 @@
 """amoCRM's reference records: the account, users, pipelines with statuses, loss reasons, and the custom
-fields (SOURCES.md §2). The managers are the 1C managers under the same names (CONTRACTS_CRM §1).
+fields (docs/sources/amocrm.md). The managers are the 1C managers under the same names.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sandbox.documents import Model
-from sandbox.people import translit
-from sandbox.sources_model import (
+from sandbox.world.documents import Model
+from sandbox.world.people import translit
+from sandbox.world.sources_model import (
     ACCOUNT_ID,
     ADMIN_ID,
     FIRST_USER_ID,

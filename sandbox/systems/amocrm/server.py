@@ -1,4 +1,4 @@
-"""A loopback simulator of amoCRM API v4 (docs/CONTRACTS_CRM.md §3, /work/shared/SOURCES.md §2).
+"""A loopback simulator of amoCRM API v4 (docs/sources/amocrm.md).
 
     sim = AmoCrmSimulator(store, client_id="id", client_secret="secret", refresh_token="r0")
     base_url = sim.start()     # http://127.0.0.1:<port>/  — API under api/v4/, OAuth at oauth2/access_token
@@ -8,7 +8,7 @@
 `store` holds the records exactly as the API returns them (keys: account, users, pipelines, loss_reasons,
 leads, contacts, events, lead_notes, contact_notes, tasks). It is read live under `store_lock` on every
 request, so a test may change it between or during connector runs (`move_record`, `on_request`).
-Faults (sandbox/faults.py) match the path under api/v4/ ("leads", "leads/notes", …) or
+Faults (sandbox/systems/faults.py) match the path under api/v4/ ("leads", "leads/notes", …) or
 "oauth2/access_token"; `requests` lists (path, query, status) of every request answered.
 """
 
@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl
 
-from sandbox import amocrm_api as api
-from sandbox.amocrm_auth import RateGate, TokenAuthority
-from sandbox.amocrm_http import Handler
-from sandbox.faults import Faults
-from sandbox.loopback import ServedSimulator, ServerRunner
+from sandbox.systems.amocrm import api
+from sandbox.systems.amocrm.auth import RateGate, TokenAuthority
+from sandbox.systems.faults import Fault
+from sandbox.systems.loopback import Reply, Request, ServedSimulator
 
 API_PREFIX = "/api/v4/"
 OAUTH_PATH = "oauth2/access_token"
@@ -34,6 +31,9 @@ _SINGLE = re.compile(r"^(?P<path>leads|contacts|tasks)/(?P<id>\d+)$")
 
 
 class AmoCrmSimulator(ServedSimulator):
+    label = "amoCRM simulator"
+    methods = ("GET", "POST")  # POST: the OAuth token exchange
+
     def __init__(
         self,
         store: dict,
@@ -49,11 +49,7 @@ class AmoCrmSimulator(ServedSimulator):
         host: str = "127.0.0.1",
         port: int = 0,
     ):
-        self.store = store
-        self.store_lock = threading.Lock()
-        self.faults = Faults()
-        self.requests: list[tuple[str, dict[str, str], int]] = []
-        self.base_url: str | None = None
+        super().__init__(store, host, port)
         self.tokens = TokenAuthority(
             client_id=client_id,
             client_secret=client_secret,
@@ -63,15 +59,7 @@ class AmoCrmSimulator(ServedSimulator):
             redirect_uri=redirect_uri,
         )
         self.gate = RateGate(rate_limit, ban_after)
-        self._address = (host, port)
-        self._requests_lock = threading.Lock()
         self._hooks: list[list] = []  # [path | None, nth, callback, seen]
-        self._runner = ServerRunner(self._address, Handler, self, "amoCRM simulator")
-
-    def __repr__(self) -> str:  # never show a secret or token
-        return f"AmoCrmSimulator(base_url={self.base_url!r})"
-
-    # (start, stop and `with` come from sandbox.loopback.ServedSimulator)
 
     # ----------------------------------------------------------------------------- test controls
     @property
@@ -99,68 +87,68 @@ class AmoCrmSimulator(ServedSimulator):
         before it is sent — so the client's next request already sees the change."""
         self._hooks.append([path, nth, callback, 0])
 
-    # ----------------------------------------------------------------------------- serving
-    def _serve(self, handler: Handler, method: str) -> None:
-        path, pairs = _parse_target(handler.path)
-        form = _read_form(handler) if method == "POST" else {}
+    # ----------------------------------------------------------------------------- the steps
+    def locate(self, request: Request) -> str:
+        path = request.path
+        return path[len(API_PREFIX) :].strip("/") if path.startswith(API_PREFIX) else path.strip("/")
+
+    def refuse(self, request: Request) -> Reply | None:
         verdict = self.gate.admit()
         if verdict == "banned":
-            reply = _Reply(403, api.HTML_TYPE, api.BAN_HTML)
-        elif verdict == "429":
-            reply = _Reply.of(api.ApiError(429, "Too many requests"))
-        else:
-            reply = self._answer(handler, method, path, pairs, form)
-        if reply.status == 200:
-            self._fire_hooks(path)
-        self._send(handler, path, pairs, reply)
+            return _reply(403, api.HTML_TYPE, api.BAN_HTML)
+        if verdict == "429":
+            return _error(api.ApiError(429, "Too many requests"))
+        path = request.resource
+        if request.method != ("POST" if path == OAUTH_PATH else "GET"):
+            return _error(api.ApiError(405, f"{request.method} is not allowed here"))
+        if path != OAUTH_PATH and not self.tokens.is_valid(request.headers.get("Authorization")):
+            return _error(api.ApiError(401, "Unauthorized"))
+        return None
 
-    def _answer(self, handler: Handler, method: str, path: str, pairs, form: dict) -> _Reply:
-        if method != ("POST" if path == OAUTH_PATH else "GET"):
-            return _Reply.of(api.ApiError(405, f"{method} is not allowed here"))
-        if path != OAUTH_PATH and not self.tokens.is_valid(handler.headers.get("Authorization")):
-            return _Reply.of(api.ApiError(401, "Unauthorized"))
-        fault = self.faults.match(path)
-        if fault is not None and fault.kind in ("429", "503"):
-            return _Reply.of(api.ApiError(int(fault.kind), "Simulated fault"), fault.retry_after)
-        if fault is not None and fault.kind == "timeout":
-            self.faults.sleep(fault.delay)
-        elif fault is not None and fault.kind == "hold":
-            self.faults.hold(fault)
-        reply = self._exchange(form) if path == OAUTH_PATH else self._read(path, pairs)
-        reply.cut = fault is not None and fault.kind == "cut"
-        return reply
+    def fault_reply(self, request: Request, fault: Fault) -> Reply:
+        return _error(api.ApiError(int(fault.kind), "Simulated fault"), fault.retry_after)
 
-    def _exchange(self, form: dict) -> _Reply:
-        status, payload = self.tokens.exchange(form)
-        return _Reply(status, api.JSON_TYPE if status == 200 else api.PROBLEM_TYPE, api.dumps(payload))
-
-    def _read(self, path: str, pairs: list[tuple[str, str]]) -> _Reply:
+    def route(self, request: Request) -> Reply:
+        if request.resource == OAUTH_PATH:
+            status, payload = self.tokens.exchange(_form(request))
+            return _reply(status, api.JSON_TYPE if status == 200 else api.PROBLEM_TYPE, api.dumps(payload))
         try:
-            with self.store_lock:
-                return self._route(path, pairs)
+            return self._read(request.resource, request.pairs)
         except api.ApiError as err:
-            return _Reply.of(err)
+            return _error(err)
 
-    def _route(self, path: str, pairs: list[tuple[str, str]]) -> _Reply:
+    def answered(self, request: Request, reply: Reply) -> None:
+        if reply.status == 200:
+            self._fire_hooks(request.resource)
+
+    def logged_query(self, request: Request) -> dict[str, str]:
+        """Repeated names joined with commas (filter[id][]=1&filter[id][]=2 → "1,2")."""
+        query: dict[str, str] = {}
+        for name, value in request.pairs:
+            query[name] = f"{query[name]},{value}" if name in query else value
+        return query
+
+    # ----------------------------------------------------------------------------- answers
+    def _read(self, path: str, pairs: list[tuple[str, str]]) -> Reply:
         api_url = self.base_url + API_PREFIX.lstrip("/")
         if path == "account":
-            return _Reply(200, api.HAL_TYPE, api.dumps(self.store["account"]))
+            return _reply(200, api.HAL_TYPE, api.dumps(self.store["account"]))
         if path == "leads/pipelines":
-            return _Reply(200, api.HAL_TYPE, api.hal_pipelines(api_url, self.store["pipelines"]))
+            return _reply(200, api.HAL_TYPE, api.hal_pipelines(api_url, self.store["pipelines"]))
         endpoint = api.ENDPOINTS.get(path)
         if endpoint is not None:
             query = api.parse_list_query(pairs, endpoint)
             records, has_next = api.select(self.store[endpoint.store_key], query, endpoint)
             if not records:
-                return _Reply(204)  # amoCRM's "nothing found": no body at all
-            return _Reply(200, api.HAL_TYPE, api.hal_list(api_url, endpoint, pairs, query, records, has_next))
+                return Reply(204)  # amoCRM's "nothing found": no body at all
+            return _reply(200, api.HAL_TYPE, api.hal_list(api_url, endpoint, pairs, query, records, has_next))
         if match := _SINGLE.match(path):
             kind, record_id = match.group("path"), int(match.group("id"))
             found = [r for r in self.store[kind] if r.get("id") == record_id and not r.get("is_deleted")]
             if not found:
-                return _Reply(204)  # a missing id is a 204 too, not a 404
+                return Reply(204)  # a missing id is a 204 too, not a 404
             with_ = frozenset(dict(pairs).get("with", "").split(","))
-            return _Reply(200, api.HAL_TYPE, api.dumps(api.shape(found[0], with_, kind)))
+            return _reply(200, api.HAL_TYPE, api.dumps(api.shape(found[0], with_, kind)))
         raise api.ApiError(404, f"Unknown path {path}")
 
     def _fire_hooks(self, path: str) -> None:
@@ -174,59 +162,22 @@ class AmoCrmSimulator(ServedSimulator):
         for callback in due:
             callback()
 
-    def _send(self, handler: Handler, path: str, pairs, reply: _Reply) -> None:
-        # Record before writing, so a test that has just read the response sees its request.
-        query: dict[str, str] = {}
-        for name, value in pairs:
-            query[name] = f"{query[name]},{value}" if name in query else value
-        with self._requests_lock:
-            self.requests.append((path, query, reply.status))
-        handler.send_response(reply.status)
-        if reply.status == 204:
-            handler.end_headers()
-            return
-        handler.send_header("Content-Type", f"{reply.content_type}; charset=utf-8")
-        handler.send_header("Content-Length", str(len(reply.body)))
-        if reply.retry_after is not None:
-            handler.send_header("Retry-After", str(reply.retry_after))
-        handler.end_headers()
-        if reply.cut:  # the full Content-Length was promised; deliver half and hang up
-            handler.wfile.write(reply.body[: len(reply.body) // 2])
-            handler.close_connection = True
-        else:
-            handler.wfile.write(reply.body)
+
+def _reply(status: int, content_type: str, body: bytes, retry_after: int | None = None) -> Reply:
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return Reply(status, body, f"{content_type}; charset=utf-8", headers)
 
 
-@dataclass
-class _Reply:
-    status: int
-    content_type: str | None = None
-    body: bytes = b""
-    retry_after: int | None = None
-    cut: bool = False
-
-    @classmethod
-    def of(cls, err: api.ApiError, retry_after: int | None = None) -> _Reply:
-        return cls(err.status, api.PROBLEM_TYPE, err.body(), retry_after)
+def _error(err: api.ApiError, retry_after: int | None = None) -> Reply:
+    return _reply(err.status, api.PROBLEM_TYPE, err.body(), retry_after)
 
 
-def _parse_target(raw: str) -> tuple[str, list[tuple[str, str]]]:
-    parts = urlsplit(raw)
-    path = unquote(parts.path)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if path.startswith(API_PREFIX):
-        return path[len(API_PREFIX) :].strip("/"), pairs
-    return path.strip("/"), pairs
-
-
-def _read_form(handler: Handler) -> dict:
+def _form(request: Request) -> dict:
     """The OAuth request body: JSON or form-encoded, as amoCRM accepts both."""
-    length = int(handler.headers.get("Content-Length") or 0)
-    raw = handler.rfile.read(length) if length else b""
-    if "json" in (handler.headers.get("Content-Type") or ""):
+    if "json" in (request.headers.get("Content-Type") or ""):
         try:
-            body = json.loads(raw or b"{}")
+            body = json.loads(request.body or b"{}")
         except ValueError:
             return {}
         return body if isinstance(body, dict) else {}
-    return dict(parse_qsl(raw.decode("utf-8", "replace")))
+    return dict(parse_qsl(request.body.decode("utf-8", "replace")))

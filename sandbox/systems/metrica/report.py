@@ -1,6 +1,7 @@
-"""What Yandex.Metrica's Reporting API (`GET /stat/v1/data`, SOURCES.md §5) computes from its parameters:
-validation, the date range (`YYYY-MM-DD`, `today`, `yesterday`, `NdaysAgo` in the counter's time zone),
-aggregation of the stored rows over the requested dimensions, sorting and the 1-based `offset` page.
+"""What Yandex.Metrica's Reporting API (`GET /stat/v1/data`, docs/sources/metrica.md) computes from its
+parameters: validation, the date range (`YYYY-MM-DD`, `today`, `yesterday`, `NdaysAgo` in the counter's
+time zone), aggregation of the stored rows over the requested dimensions, sorting and the 1-based `offset`
+page.
 
 Only the dimensions and metrics salespipe reads are known; `filters` is accepted and ignored. Rows that tie
 on the sort keys keep the store's order here; the real service gives ties no order at all, which is why a

@@ -1,4 +1,4 @@
-"""A loopback simulator of the Yandex.Metrica Reporting API (docs/CONTRACTS_CRM.md §3, SOURCES.md §5).
+"""A loopback simulator of the Yandex.Metrica Reporting API (docs/sources/metrica.md).
 
     sim = MetricaSimulator(store, token="y0_…")
     base_url = sim.start()     # http://127.0.0.1:<port>/ — stands in for https://api-metrika.yandex.net/
@@ -8,19 +8,19 @@
 `store` is `{"counter": {"id": 44147844, "timezone": "Europe/Moscow"}, "visits": [{"date",
 "traffic_source_id", "utm_source", "utm_medium", "utm_campaign", "visits", "users"}, …]}`, read live
 under `store_lock` (a test may revise recent days, as Metrica itself does). `GET /stat/v1/data`
-aggregates those rows (sandbox/web_metrica_report.py). Errors use Metrica's
+aggregates those rows (sandbox/systems/metrica/report.py). Errors use Metrica's
 `{"errors":[{"error_type","message"}],"code","message"}`.
 
-Statuses (SOURCES.md §5 and Metrica's documentation, which disagree in places):
+Statuses (Metrica's documentation disagrees with itself in places):
 - no token or a wrong one: 401 `invalid_token` (the authorization page says 401; the error table lists
   `invalid_token` as 403 and real bodies with `"code":403` exist — the connector accepts both);
-- the daily request quota: `quota_requests_by_uid` with **403**, as SOURCES.md §5 says ("going over
+- the daily request quota: `quota_requests_by_uid` with **403**, as the quota page says ("going over
   returns 403"); pass `quota_status=429` for the status the newer quotas and errors pages give (the
   connector tells them apart by `error_type`, not by status);
 - a counter other than the store's: 404 `not_found`.
 Every authorized request that reaches the report counts against `daily_quota` (`sim.quota_used`).
 Set `sim.sample_share` below 1 to answer `"sampled": true` as a very large counter would.
-Faults (sandbox/faults.py) match the resource name "data".
+Faults (sandbox/systems/faults.py) match the resource name "data".
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sandbox.web_metrica_report import MetricaError, build_report, parse_report_query
-from sandbox.web_server import LoopbackSimulator, Reply, Request, json_reply
+from sandbox.systems.faults import Fault
+from sandbox.systems.loopback import Reply, Request, ServedSimulator, json_reply
+from sandbox.systems.metrica.report import MetricaError, build_report, parse_report_query
 
 DATA_PATH = "/stat/v1/data"
 
@@ -40,7 +41,7 @@ def _error(status: int, error_type: str, message: str) -> Reply:
     return json_reply(status, MetricaError(status, error_type, message).body())
 
 
-class MetricaSimulator(LoopbackSimulator):
+class MetricaSimulator(ServedSimulator):
     label = "metrica-simulator"
 
     def __init__(
@@ -71,27 +72,26 @@ class MetricaSimulator(LoopbackSimulator):
         zone = ZoneInfo(self.store.get("counter", {}).get("timezone", "Europe/Moscow"))
         return self._clock().astimezone(zone).date()
 
-    # ----------------------------------------------------------------------------- hooks
-    def _resource(self, path: str) -> str:
-        return "data" if path.rstrip("/") == DATA_PATH else path
+    # ----------------------------------------------------------------------------- the steps
+    def locate(self, request: Request) -> str:
+        return "data" if request.path.rstrip("/") == DATA_PATH else request.path
 
-    def _authorized(self, request: Request) -> bool:
+    def refuse(self, request: Request) -> Reply | None:
         scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
-        return scheme.lower() == "oauth" and hmac.compare_digest(token.strip().encode(), self._token.encode())
-
-    def _denied(self, request: Request) -> Reply:
+        if scheme.lower() == "oauth" and hmac.compare_digest(token.strip().encode(), self._token.encode()):
+            return None
         return _error(401, "invalid_token", "Invalid oauth_token")
 
-    def _fault_body(self, kind: str) -> tuple[str, bytes]:
-        if kind == "429":
-            reply = _error(
-                429, "quota_requests_by_ip", "Quota exceeded: too many requests per second from this IP"
-            )
+    def fault_reply(self, request: Request, fault: Fault) -> Reply:
+        if fault.kind == "429":
+            message = "Quota exceeded: too many requests per second from this IP"
+            reply = _error(429, "quota_requests_by_ip", message)
         else:
             reply = _error(503, "backend_error", "Internal server error, please try again later")
-        return reply.content_type, reply.body
+        reply.headers = {"Retry-After": str(fault.retry_after)}
+        return reply
 
-    def _route(self, request: Request) -> Reply:
+    def route(self, request: Request) -> Reply:
         if request.path.rstrip("/") != DATA_PATH:
             return _error(404, "not_found", "Not found")
         self.quota_used += 1

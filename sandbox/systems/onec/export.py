@@ -1,4 +1,4 @@
-"""The clean model as 1C:Enterprise OData v3 JSON records (CONTRACTS §1, SOURCES.md §1).
+"""The clean model as 1C:Enterprise OData v3 JSON records (docs/sources/onec.md).
 
 This is where the format's own quirks are added: Int64 as strings, zero GUIDs, 0001-01-01 dates,
 space-padded codes and numbers, trailing spaces, opaque DataVersion, and the differences between
@@ -13,9 +13,10 @@ import struct
 import zlib
 from datetime import date, datetime
 
-from sandbox.catalog import Product
-from sandbox.documents import Document, Line, Model
-from sandbox.people import Card
+from sandbox.world.catalog import Product
+from sandbox.world.counterparties import Card
+from sandbox.world.documents import Document, Line, Model
+from sandbox.world.sources_model import bulk_allocation
 
 EMPTY_DATE = "0001-01-01T00:00:00"
 VAT_22_FROM = date(2026, 1, 1)  # Russian VAT went from 20% to 22% on 2026-01-01
@@ -258,3 +259,9 @@ def export_store(model: Model, configuration: str) -> dict[str, list[dict]]:
         SHIPMENTS: by_key([shipment_record(d, cfg) for d in model.shipments]),
         RETURNS: by_key([return_record(d, cfg) for d in model.returns]),
     }
+
+
+def store(company) -> dict[str, list[dict]]:
+    """The company's 1C as the simulator's store: entity set → records, in the company's configuration."""
+    with bulk_allocation():
+        return export_store(company.model, company.configuration)

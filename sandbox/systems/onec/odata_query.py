@@ -8,15 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.odata_filter import (  # noqa: F401  (re-exported: the server imports errors from here)
-    NOT_FOUND,
-    PARSE_ERROR,
-    UNKNOWN_NAME,
-    FilterParser,
-    QueryError,
-    parse_error,
-    unknown_name,
-)
+from sandbox.systems.onec.odata_errors import QueryError, parse_error, unknown_name  # noqa: F401 (QueryError: for callers)
+from sandbox.systems.onec.odata_filter import FilterParser
 
 
 # ----------------------------------------------------------------------------- query options

@@ -1,5 +1,4 @@
-"""A loopback simulator of 1C:Enterprise's standard OData v3 interface (docs/CONTRACTS.md §2,
-/work/shared/SOURCES.md §1).
+"""A loopback simulator of 1C:Enterprise's standard OData v3 interface (docs/sources/onec.md).
 
     sim = OneCSimulator(store, username="odata", password="s3cret", publication="trade")
     base_url = sim.start()     # http://127.0.0.1:<port>/trade/odata/standard.odata/
@@ -16,22 +15,23 @@ import base64
 import binascii
 import hmac
 import re
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import quote
 
-from sandbox import odata_format as fmt
-from sandbox.faults import Fault, Faults
-from sandbox.loopback import ServedSimulator, ServerRunner
-from sandbox.odata_query import NOT_FOUND, PARSE_ERROR, QueryError, execute, parse_query, unknown_name
+from sandbox.systems.faults import Fault
+from sandbox.systems.loopback import Reply, Request, ServedSimulator
+from sandbox.systems.onec import odata_format as fmt
+from sandbox.systems.onec.odata_errors import NOT_FOUND, PARSE_ERROR, QueryError, unknown_name
+from sandbox.systems.onec.odata_query import execute, parse_query
 
 _SEGMENT = re.compile(r"^(?P<set>[^/()]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<tail>.+))?$")
 _GUID_KEY = re.compile(r"^(?:Ref_Key=)?guid'(?P<guid>[0-9a-fA-F-]{36})'$")
 
 
 @dataclass
-class _Request:
+class _Target:
+    """What the path and $format of a request ask for."""
+
     kind: str  # root | metadata | set | entity | count | outside
     set_name: str | None  # decoded entity set name (what faults match and requests record)
     params: dict[str, str]
@@ -48,29 +48,24 @@ def _response_format(params: dict[str, str]) -> str:
     return "atom"
 
 
-def _parse_request(raw_path: str, prefix: str) -> _Request:
-    # http.server decodes the request line as latin-1; re-decode so a client that sends raw UTF-8
-    # (not percent-encoded) still gets its Cyrillic names back.
-    text = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
-    path, _, query = text.partition("?")
-    params = dict(parse_qsl(query, keep_blank_values=True))
-    path, form = unquote(path), _response_format(params)
+def _parse_request(path: str, params: dict[str, str], prefix: str) -> _Target:
+    form = _response_format(params)
     if not (path + "/").startswith(prefix):
-        return _Request("outside", None, params, form)
+        return _Target("outside", None, params, form)
     rest = path[len(prefix) :].strip("/")
     if rest == "":
-        return _Request("root", None, params, form)
+        return _Target("root", None, params, form)
     if rest == "$metadata":
-        return _Request("metadata", "$metadata", params, form)
+        return _Target("metadata", "$metadata", params, form)
     match = _SEGMENT.match(rest)
     if match is None:
-        return _Request("set", rest, params, form, tail=rest)
+        return _Target("set", rest, params, form, tail=rest)
     name, key, tail = match.group("set", "key", "tail")
     if key is not None:
-        return _Request("entity", name, params, form, key=key, tail=tail)
+        return _Target("entity", name, params, form, key=key, tail=tail)
     if tail == "$count":
-        return _Request("count", name, params, form)
-    return _Request("set", name, params, form, tail=tail)
+        return _Target("count", name, params, form)
+    return _Target("set", name, params, form, tail=tail)
 
 
 def _field_checker(records: list[dict]):
@@ -85,26 +80,10 @@ def _field_checker(records: list[dict]):
     return has_field
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real publication behind Apache/IIS
-    disable_nagle_algorithm = True  # header and body go as two writes; don't let Nagle stall them
-    server_version = "Apache/2.4"
-    timeout = 120  # idle keep-alive connections are dropped eventually
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        try:
-            self.server.sim._serve(self)
-        except OSError:  # client went away (e.g. after its own read timeout)
-            self.close_connection = True
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass  # quiet: request lines may carry customer data
-
-
 class OneCSimulator(ServedSimulator):
+    label = "1C simulator"
+    server_header = "Apache/2.4"  # a real publication runs behind Apache or IIS
+
     def __init__(
         self,
         store: dict[str, list[dict]],
@@ -114,50 +93,41 @@ class OneCSimulator(ServedSimulator):
         host: str = "127.0.0.1",
         port: int = 0,
     ):
-        self.store = store
-        self.store_lock = threading.Lock()
-        self.faults = Faults()
-        self.requests: list[tuple[str | None, dict[str, str], int]] = []
+        super().__init__(store, host, port)
         self.publication = publication
-        self.base_url: str | None = None
         self._username, self._password = username, password  # username None = no auth
-        self._address = (host, port)
         self._prefix = f"/{publication}/odata/standard.odata/"
-        self._requests_lock = threading.Lock()
-        self._runner = ServerRunner(self._address, _Handler, self, "1C simulator")
 
     def __repr__(self) -> str:  # never show the password
         return f"OneCSimulator(base_url={self.base_url!r}, user={self._username!r})"
 
-    # ----------------------------------------------------------------------------- lifecycle
     def _url_at(self, host: str, port: int) -> str:
         return f"http://{host}:{port}/{quote(self.publication)}/odata/standard.odata/"
 
-    # ----------------------------------------------------------------------------- serving
-    def _serve(self, handler: _Handler) -> None:
-        request = _parse_request(handler.path, self._prefix)
-        if request.kind == "outside":
-            return self._send(handler, request, 404, fmt.TEXT_TYPE, b"Not Found")
-        if not self._authorized(handler.headers.get("Authorization")):
-            return self._send(
-                handler,
-                request,
-                401,
-                fmt.TEXT_TYPE,
-                b"401 Unauthorized",
-                {"WWW-Authenticate": 'Basic realm="1C"'},
-            )
-        fault = self.faults.match(request.set_name)
-        if fault is not None and fault.kind in ("429", "503"):
-            return self._send_rate_limited(handler, request, fault)
-        if fault is not None and fault.kind == "timeout":
-            self.faults.sleep(fault.delay)
-        elif fault is not None and fault.kind == "hold":
-            self.faults.hold(fault)
-        status, content_type, body = self._respond(request)
-        cut = fault is not None and fault.kind == "cut"
-        self._send(handler, request, status, content_type, body, cut=cut)
+    # ----------------------------------------------------------------------------- the steps
+    def locate(self, request: Request) -> str | None:
+        request.target = _parse_request(request.path, request.query, self._prefix)
+        return request.target.set_name
 
+    def refuse(self, request: Request) -> Reply | None:
+        if request.target.kind == "outside":
+            return _reply(404, fmt.TEXT_TYPE, b"Not Found")
+        if not self._authorized(request.headers.get("Authorization")):
+            return _reply(401, fmt.TEXT_TYPE, b"401 Unauthorized", {"WWW-Authenticate": 'Basic realm="1C"'})
+        return None
+
+    def fault_reply(self, request: Request, fault: Fault) -> Reply:
+        message = "Слишком много запросов" if fault.kind == "429" else "Сервис временно недоступен"
+        content_type, body = fmt.error(fault.kind, message, request.target.fmt)
+        return _reply(int(fault.kind), content_type, body, {"Retry-After": str(fault.retry_after)})
+
+    def route(self, request: Request) -> Reply:
+        try:
+            return _reply(*self._answer_target(request.target))
+        except QueryError as err:
+            return _reply(err.status, *fmt.error(err.code, err.message, request.target.fmt))
+
+    # ----------------------------------------------------------------------------- answers
     def _authorized(self, header: str | None) -> bool:
         if self._username is None:
             return True
@@ -171,87 +141,53 @@ class OneCSimulator(ServedSimulator):
         password_ok = hmac.compare_digest(password.encode(), self._password.encode())
         return bool(sep) and user_ok and password_ok
 
-    def _send_rate_limited(self, handler: _Handler, request: _Request, fault: Fault) -> None:
-        message = "Слишком много запросов" if fault.kind == "429" else "Сервис временно недоступен"
-        content_type, body = fmt.error(fault.kind, message, request.fmt)
-        retry_after = {"Retry-After": str(fault.retry_after)}
-        self._send(handler, request, int(fault.kind), content_type, body, retry_after)
-
-    def _respond(self, request: _Request) -> tuple[int, str, bytes]:
-        try:
-            with self.store_lock:
-                return self._route(request)
-        except QueryError as err:
-            return (err.status, *fmt.error(err.code, err.message, request.fmt))
-
-    def _route(self, request: _Request) -> tuple[int, str, bytes]:
-        if request.kind == "root":
-            return (200, *fmt.service_document(self.base_url, list(self.store), request.fmt))
-        if request.kind == "metadata":
+    def _answer_target(self, target: _Target) -> tuple[int, str, bytes]:
+        if target.kind == "root":
+            return (200, *fmt.service_document(self.base_url, list(self.store), target.fmt))
+        if target.kind == "metadata":
             return 200, fmt.XML_TYPE, fmt.metadata_xml(self.store)
-        records = self.store.get(request.set_name)
+        records = self.store.get(target.set_name)
         if records is None:
-            raise unknown_name(request.set_name)
-        if request.tail is not None:
-            raise unknown_name(request.tail)
-        query = parse_query(request.params, _field_checker(records))
-        if request.kind == "entity":
-            return self._entity(request, records, query)
-        if request.kind == "count":
+            raise unknown_name(target.set_name)
+        if target.tail is not None:
+            raise unknown_name(target.tail)
+        query = parse_query(target.params, _field_checker(records))
+        if target.kind == "entity":
+            return self._entity(target, records, query)
+        if target.kind == "count":
             page, _ = execute(query, records, ordered=False)
             return 200, fmt.TEXT_TYPE, str(len(page)).encode()
-        return self._feed(request, records, query)
+        return self._feed(target, records, query)
 
-    def _feed(self, request: _Request, records: list[dict], query) -> tuple[int, str, bytes]:
+    def _feed(self, target: _Target, records: list[dict], query) -> tuple[int, str, bytes]:
         page, total = execute(query, records)
         count = total if query.inline_count else None
-        name = request.set_name
-        if request.fmt == "atom":
+        name = target.set_name
+        if target.fmt == "atom":
             pairs = [(r, fmt.project(r, query.select)) for r in page]
             return 200, fmt.ATOM_FEED_TYPE, fmt.atom_feed(self.base_url, name, pairs, count)
-        plain = request.fmt == "json"
+        plain = target.fmt == "json"
         shape = fmt.JsonShaper(name, links=plain)
         rows = [shape(r, fmt.project(r, query.select)) for r in page]
         metadata_url = f"{self.base_url}$metadata#{name}" if plain else None
         return 200, fmt.JSON_TYPE, fmt.json_feed(metadata_url, rows, count)
 
-    def _entity(self, request: _Request, records: list[dict], query) -> tuple[int, str, bytes]:
-        match = _GUID_KEY.match(request.key)
+    def _entity(self, target: _Target, records: list[dict], query) -> tuple[int, str, bytes]:
+        match = _GUID_KEY.match(target.key)
         if match is None:
-            raise QueryError(PARSE_ERROR, f"Неверный ключ сущности: '{request.key}'")
+            raise QueryError(PARSE_ERROR, f"Неверный ключ сущности: '{target.key}'")
         guid = match.group("guid").lower()
         record = next((r for r in records if str(r.get("Ref_Key", "")).lower() == guid), None)
         if record is None:
             raise QueryError(NOT_FOUND, "Экземпляр сущности не найден", status=404)
-        shown, name = fmt.project(record, query.select), request.set_name
-        if request.fmt == "atom":
+        shown, name = fmt.project(record, query.select), target.set_name
+        if target.fmt == "atom":
             return 200, fmt.ATOM_ENTRY_TYPE, fmt.atom_entry(self.base_url, name, record, shown)
-        plain = request.fmt == "json"
+        plain = target.fmt == "json"
         metadata_url = f"{self.base_url}$metadata#{name}/@Element" if plain else None
         return 200, fmt.JSON_TYPE, fmt.json_entry(metadata_url, fmt.JsonShaper(name, plain)(record, shown))
 
-    def _send(
-        self,
-        handler: _Handler,
-        request: _Request,
-        status: int,
-        content_type: str,
-        body: bytes,
-        headers: dict[str, str] | None = None,
-        cut: bool = False,
-    ) -> None:
-        # Record before writing, so a test that has just read the response sees its request.
-        with self._requests_lock:
-            self.requests.append((request.set_name, request.params, status))
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.send_header("DataServiceVersion", "3.0")
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        if cut:  # the full Content-Length was promised; deliver half and hang up
-            handler.wfile.write(body[: len(body) // 2])
-            handler.close_connection = True
-        else:
-            handler.wfile.write(body)
+
+def _reply(status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> Reply:
+    """Every 1C answer says DataServiceVersion 3.0 (before any other header of its own)."""
+    return Reply(status, body, content_type, {"DataServiceVersion": "3.0", **(headers or {})})

@@ -1,4 +1,4 @@
-"""The clean site model as WooCommerce REST v3 order JSON (SOURCES.md §4, shared/samples).
+"""The clean site model as WooCommerce REST v3 order JSON (docs/sources/website.md).
 
 Amounts are strings with two decimals, dates come twice (site-local and `_gmt`, neither with an offset),
 `customer_id` is 0 for guests, line items carry the 1C Артикул as `sku`, and the order attribution of
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sandbox.sources_model import MSK_OFFSET, SiteOrder, Sources
+from sandbox.world.sources_model import MSK_OFFSET, SiteOrder, Sources, bulk_allocation
 
 SITE = "https://uyutdom.ru"
 PAYMENT_TITLES = {
@@ -184,3 +184,9 @@ def website_store(sources: Sources) -> dict:
     records = [order_record(o, counter("item"), counter("meta")) for o in ordered]
     kept = [record for record, order in zip(records, ordered, strict=True) if order.deleted_at is None]
     return {"orders": kept[::-1]}
+
+
+def store(company) -> dict:
+    """The company's web shop as the simulator's store: `{"orders": [...]}`."""
+    with bulk_allocation():
+        return website_store(company.sources)

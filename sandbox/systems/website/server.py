@@ -1,5 +1,5 @@
 """A loopback simulator of a WordPress site's WooCommerce REST API v3 orders endpoint
-(docs/CONTRACTS_CRM.md §3, /work/shared/SOURCES.md §4).
+(docs/sources/website.md).
 
     sim = WooCommerceSimulator(store, consumer_key="ck_…", consumer_secret="cs_…")
     base_url = sim.start()     # http://127.0.0.1:<port>/ — the site root; the API is under wp-json/wc/v3/
@@ -11,7 +11,8 @@
 headers; `GET wp-json/wc/v3/orders/<id>` one order; both honour WordPress's `_fields`. Errors are
 WordPress's `{"code","message","data"}`.
 Authentication is HTTP Basic with the consumer key and secret (WooCommerce also reads them from the
-query string over HTTPS; both work here). Faults (sandbox/faults.py) match the resource name "orders".
+query string over HTTPS; both work here). Faults (sandbox/systems/faults.py) match the resource name
+"orders".
 
 A shop admin's edits for tests: `touch_order` (any edit), `trash_order` / `restore_order` (Move to Trash
 and Restore: a trashed order drops out of every `status=any` listing) and `delete_order` (Delete
@@ -30,8 +31,9 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sandbox.web_server import LoopbackSimulator, Reply, Request, json_reply
-from sandbox.web_woo_query import (
+from sandbox.systems.faults import Fault
+from sandbox.systems.loopback import Reply, Request, ServedSimulator, json_reply
+from sandbox.systems.website.woo_query import (
     InvalidParams,
     only_fields,
     parse_orders_query,
@@ -72,7 +74,7 @@ def _wp_error(status: int, code: str, message: str) -> Reply:
     return _wp_json(status, {"code": code, "message": message, "data": {"status": status}})
 
 
-class WooCommerceSimulator(LoopbackSimulator):
+class WooCommerceSimulator(ServedSimulator):
     label = "woocommerce-simulator"
 
     def __init__(
@@ -125,23 +127,24 @@ class WooCommerceSimulator(LoopbackSimulator):
     def _stored(self, order_id: int) -> dict:
         return next(order for order in self.store["orders"] if order.get("id") == order_id)
 
-    # ----------------------------------------------------------------------------- hooks
-    def _resource(self, path: str) -> str:
-        if not path.startswith(API_PREFIX):
-            return path
-        rest = path[len(API_PREFIX) :]
+    # ----------------------------------------------------------------------------- the steps
+    def locate(self, request: Request) -> str:
+        if not request.path.startswith(API_PREFIX):
+            return request.path
+        rest = request.path[len(API_PREFIX) :]
         return "orders" if rest.rstrip("/") == "orders" or _ORDER_PATH.match(rest) else rest
 
-    def _authorized(self, request: Request) -> bool:
-        return not request.path.startswith(API_PREFIX) or self._credential_problem(request) is None
+    def refuse(self, request: Request) -> Reply | None:
+        if not request.path.startswith(API_PREFIX):
+            return None
+        problem = self._credential_problem(request)
+        return None if problem is None else _wp_error(401, *problem)
 
-    def _denied(self, request: Request) -> Reply:
-        return _wp_error(401, *self._credential_problem(request))
+    def fault_reply(self, request: Request, fault: Fault) -> Reply:
+        body = _NGINX_429 if fault.kind == "429" else _MAINTENANCE_503
+        return Reply(int(fault.kind), body, _HTML, {"Retry-After": str(fault.retry_after)})
 
-    def _fault_body(self, kind: str) -> tuple[str, bytes]:
-        return _HTML, _NGINX_429 if kind == "429" else _MAINTENANCE_503
-
-    def _route(self, request: Request) -> Reply:
+    def route(self, request: Request) -> Reply:
         if not request.path.startswith(API_PREFIX):
             return _wp_error(404, "rest_no_route", "No route was found matching the URL and request method.")
         rest = request.path[len(API_PREFIX) :]

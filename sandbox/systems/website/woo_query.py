@@ -1,5 +1,5 @@
-"""What `GET /wp-json/wc/v3/orders` does with its parameters (SOURCES.md §4): validation with WordPress's
-own error texts, the status / id / date filters, ordering and paging.
+"""What `GET /wp-json/wc/v3/orders` does with its parameters (docs/sources/website.md): validation with
+WordPress's own error texts, the status / id / date filters, ordering and paging.
 
 Behaviour taken from WooCommerce's orders controller and WordPress's REST/date-query code:
 - `after`/`before`/`modified_after`/`modified_before` are strict (`>` / `<`: WP_Date_Query's default is
