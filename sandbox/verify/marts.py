@@ -1,8 +1,7 @@
 """Reading the sales pipeline marts: the one place verify (the comparisons and the headlines) reads them.
 
 The pipeline marts come at three levels: month × pipeline × stage (marts.sales_pipeline_stages), month ×
-pipeline (marts.sales_pipeline) and month (marts.sales_pipeline_total). A serving file of the earlier
-layout has them all in marts.sales_pipeline, told apart by `row_type`; both are read here.
+pipeline (marts.sales_pipeline) and month (marts.sales_pipeline_total).
 """
 
 from __future__ import annotations
@@ -21,13 +20,7 @@ def read_sales_pipeline(con) -> dict[str, list[dict]]:
     "stage" (month × pipeline × stage), "pipeline" (month × pipeline), "total" (month). A serving file
     without the marts (a hand-made one) has no rows at any level."""
     marts = _marts(con)
-    if LEVEL_MARTS["stage"] in marts:
-        return {level: _month_rows(con, mart) for level, mart in LEVEL_MARTS.items()}
-    levels: dict[str, list[dict]] = {level: [] for level in LEVEL_MARTS}
-    if "sales_pipeline" in marts:  # the earlier layout: one mart, the level in row_type
-        for row in _month_rows(con, "sales_pipeline"):
-            levels[row.pop("row_type")].append(row)
-    return levels
+    return {level: _month_rows(con, mart) if mart in marts else [] for level, mart in LEVEL_MARTS.items()}
 
 
 def _marts(con) -> set[str]:
