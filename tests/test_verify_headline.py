@@ -49,13 +49,6 @@ PIPELINE_MARTS = {
         f"create table marts.sales_pipeline as select * from (values {SEPTEMBER}, 'Продажи', {OPEN}) "
         f"as t(month, pipeline_name, {COLUMNS})",
     ],
-    # the earlier layout: one mart, the level in row_type
-    "row_type": [
-        f"create table marts.sales_pipeline as select * from (values {SEPTEMBER}, 'stage', 'Продажи', "
-        f"'Новая заявка', {OPEN}, {AUGUST}, 'total', null, null, 0.5, 10.0, 3, 1000.0, 500.0), "
-        f"{SEPTEMBER}, 'total', null, null, 0.25, 12.5, 4, 2000.0, 750.0)) "
-        f"as t(month, row_type, pipeline_name, stage_name, {COLUMNS})"
-    ],
 }
 
 
