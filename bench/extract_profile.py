@@ -19,6 +19,7 @@ import pstats
 import time
 
 from connectors.onec.client import OneCSource
+from sandbox.systems import store_of
 from sandbox.systems.onec.server import OneCSimulator
 from sandbox.world.company import generate_company
 
@@ -26,7 +27,7 @@ STREAM = "shipments"
 
 
 def measure(scale: float, seed: int, page_size: int, profile: bool, top: int) -> None:
-    store = generate_company(scale=scale, seed=seed).onec_store()
+    store = store_of(generate_company(scale=scale, seed=seed), "onec")
     sim = OneCSimulator(store, username="odata", password="bench")
     server_seconds: list[float] = []
     respond = sim._respond

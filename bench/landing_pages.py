@@ -18,6 +18,7 @@ import duckdb
 import orjson
 
 from connectors.onec.client import STREAMS, _without_navigation_links
+from sandbox.systems import store_of
 from sandbox.world.company import generate_company
 from warehouse.landing import Landing, ensure_meta
 
@@ -32,7 +33,7 @@ def shipments(scale: float, seed: int, *, reparse: bool = True) -> list[dict]:
     connector's response parsing hands them over: the generator's own objects are scattered over the
     heap, and orjson serialises them ~30 % slower than freshly parsed ones.
     """
-    store = generate_company(scale=scale, seed=seed).onec_store()
+    store = store_of(generate_company(scale=scale, seed=seed), "onec")
     records = [_without_navigation_links(r) for r in store[ENTITY_SET]]
     records.sort(key=lambda r: (r["Date"], r["Ref_Key"]))
     if reparse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.registry import SOURCES
+from sandbox.systems import store_of
 from sandbox.truth import truth_for
 from sandbox.world.company import generate_company
 from tests.sources_reading import SCALE, SEED
@@ -20,22 +21,22 @@ def demo():
 
 @pytest.fixture(scope="module")
 def amo(demo):
-    return demo.amocrm_store()
+    return store_of(demo, "amocrm")
 
 
 @pytest.fixture(scope="module")
 def site(demo):
-    return demo.website_store()
+    return store_of(demo, "website")
 
 
 @pytest.fixture(scope="module")
 def metrica(demo):
-    return demo.metrica_store()
+    return store_of(demo, "metrica")
 
 
 @pytest.fixture(scope="module")
 def onec(demo):
-    return demo.onec_store()
+    return store_of(demo, "onec")
 
 
 @pytest.fixture(scope="module")

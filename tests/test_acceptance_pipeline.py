@@ -12,6 +12,8 @@ import textwrap
 
 import pytest
 
+from sandbox.systems import store_of
+from sandbox.truth import truth_for
 from sandbox.verify.customers import compare_with_truth
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.pipeline_harness import SandboxPipeline
@@ -24,7 +26,7 @@ def nightly(tmp_path_factory):
     from sandbox.world.company import generate_company
 
     company = generate_company(scale=TEST_SCALE, seed=TEST_SEED)  # own instance: this module edits it
-    pipeline = SandboxPipeline(tmp_path_factory.mktemp("nightly"), company.onec_store())
+    pipeline = SandboxPipeline(tmp_path_factory.mktemp("nightly"), store_of(company, "onec"))
     yield company, pipeline
     pipeline.close()
 
@@ -34,7 +36,7 @@ def first_run(nightly):
     company, pipeline = nightly
     ok, summary = pipeline.run(company.as_of_date.isoformat())
     assert ok, summary.get("problem")
-    return company.truth(), summary, pipeline.marts_snapshot()
+    return truth_for(company, ("onec",)), summary, pipeline.marts_snapshot()
 
 
 def test_first_run_marts_equal_the_truth(nightly, first_run):
@@ -87,11 +89,11 @@ def test_a_second_run_without_changes_leaves_every_mart_identical(first_run, sec
 
 def test_the_next_run_reflects_exactly_the_nights_edits_in_1c(nightly, second_run):
     company, pipeline = nightly
-    truth_before = company.truth()
+    truth_before = truth_for(company, ("onec",))
     company.apply_nightly_changes()
-    truth_after = company.truth()
+    truth_after = truth_for(company, ("onec",))
     assert truth_after["monthly"] != truth_before["monthly"], "the sandbox night must change the truth"
-    pipeline.replace_store(company.onec_store())
+    pipeline.replace_store(store_of(company, "onec"))
     ok, summary = pipeline.run(company.as_of_date.isoformat())
     assert ok, summary.get("problem")
     assert compare_with_truth(pipeline.serving_file, truth_after) == []

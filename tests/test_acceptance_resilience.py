@@ -12,6 +12,8 @@ import time
 import duckdb
 import pytest
 
+from sandbox.systems import store_of
+from sandbox.truth import truth_for
 from sandbox.verify.customers import compare_with_truth
 from tests.pipeline_harness import PASSWORD
 
@@ -26,7 +28,7 @@ ALL_SETS = (
 
 
 def test_run_survives_rate_limits_server_errors_and_a_timeout_per_stream(company, pipeline_factory):
-    pipeline = pipeline_factory(company.onec_store(), http_timeout=1.0)
+    pipeline = pipeline_factory(store_of(company, "onec"), http_timeout=1.0)
     for number, entity_set in enumerate(ALL_SETS):
         kind = "429" if number % 2 == 0 else "503"
         pipeline.simulator.faults.add(entity_set=entity_set, kind=kind, nth=2, times=1, retry_after=1)
@@ -35,13 +37,13 @@ def test_run_survives_rate_limits_server_errors_and_a_timeout_per_stream(company
     assert ok, summary.get("problem")
     served = [status for _, _, status in pipeline.simulator.requests]
     assert served.count(429) == 4 and served.count(503) == 4, "every fault must really have been served"
-    assert compare_with_truth(pipeline.serving_file, company.truth()) == []
+    assert compare_with_truth(pipeline.serving_file, truth_for(company, ("onec",))) == []
 
 
 def test_a_crash_between_two_pages_then_a_new_run_ends_with_the_same_marts(
     company, pipeline_factory, tmp_path
 ):
-    pipeline = pipeline_factory(company.onec_store())
+    pipeline = pipeline_factory(store_of(company, "onec"))
     # The 3rd page request of shipments blocks; the process is killed while pages 1-2 are landed.
     pipeline.simulator.faults.add(entity_set=SHIPMENTS, kind="hold", nth=3, times=1)
     process = pipeline.run_cli(
@@ -65,7 +67,7 @@ def test_a_crash_between_two_pages_then_a_new_run_ends_with_the_same_marts(
 
     ok, summary = pipeline.run(company.as_of_date.isoformat())
     assert ok, summary.get("problem")
-    assert compare_with_truth(pipeline.serving_file, company.truth()) == []
+    assert compare_with_truth(pipeline.serving_file, truth_for(company, ("onec",))) == []
     duplicates = pipeline.query_warehouse(
         "select count(*) - count(distinct (_id, _hash)) from raw_onec.shipments"
     )[0][0]
@@ -77,7 +79,7 @@ def _held_request_arrived(pipeline) -> bool:
 
 
 def test_a_record_without_a_key_is_rejected_with_its_reason_and_the_run_goes_on(company, pipeline_factory):
-    store = company.onec_store()
+    store = store_of(company, "onec")
     keyless = {"DataVersion": "AAAAAQ==", "DeletionMark": False, "Code": "999", "Description": "Без ключа"}
     store["Catalog_Контрагенты"].append(keyless)
     pipeline = pipeline_factory(store)
@@ -89,11 +91,11 @@ def test_a_record_without_a_key_is_rejected_with_its_reason_and_the_run_goes_on(
     assert (source, stream) == ("onec", "counterparties")
     assert "no key" in reason and "Ref_Key" in reason
     assert "Без ключа" in raw_text
-    assert compare_with_truth(pipeline.serving_file, company.truth()) == []
+    assert compare_with_truth(pipeline.serving_file, truth_for(company, ("onec",))) == []
 
 
 def test_wrong_credentials_give_one_clear_line_and_no_password_anywhere(company, pipeline_factory, tmp_path):
-    pipeline = pipeline_factory(company.onec_store())
+    pipeline = pipeline_factory(store_of(company, "onec"))
     wrong = "wrong-" + PASSWORD
     process = pipeline.run_cli(["run"], prefect_home=tmp_path / "ph", SALESPIPE_ONEC_PASSWORD=wrong)
     out, err = process.communicate(timeout=180)
@@ -116,7 +118,7 @@ def _all_text_under(folder) -> list[str]:
 
 
 def test_a_bi_reader_holding_the_serving_file_does_not_break_the_nightly_run(company, pipeline_factory):
-    pipeline = pipeline_factory(company.onec_store())
+    pipeline = pipeline_factory(store_of(company, "onec"))
     assert pipeline.run(company.as_of_date.isoformat())[0]
     reader = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
@@ -130,7 +132,7 @@ def test_a_bi_reader_holding_the_serving_file_does_not_break_the_nightly_run(com
     )  # fmt: skip
     try:
         before = int(reader.stdout.readline())
-        store = company.onec_store()
+        store = store_of(company, "onec")
         store["Catalog_Контрагенты"].append(_new_counterparty())
         pipeline.replace_store(store)
         ok, summary = pipeline.run(company.as_of_date.isoformat())
@@ -174,10 +176,10 @@ def _new_counterparty() -> dict:
 
 
 def test_an_error_level_quality_failure_stops_publish_and_says_why(company, pipeline_factory):
-    pipeline = pipeline_factory(company.onec_store())
+    pipeline = pipeline_factory(store_of(company, "onec"))
     assert pipeline.run(company.as_of_date.isoformat())[0]
     published_before = (pipeline.home / "serving" / "current").resolve()
-    store = company.onec_store()
+    store = store_of(company, "onec")
     future = dict(
         store[SHIPMENTS][0], Ref_Key="eeeeeeee-0000-4000-8000-000000000001", Date="2099-01-01T10:00:00"
     )

@@ -28,10 +28,11 @@ def landscape(tmp_path_factory):
 
 
 def _truth(company) -> dict:
+    from sandbox.truth import truth_for
     from sandbox.truth.pipeline import pipeline_extras_truth
     from tests.sources_fixtures import ALL_SOURCES
 
-    truth = company.truth(sources=ALL_SOURCES)
+    truth = truth_for(company, ALL_SOURCES)
     truth["pipeline_extras"] = pipeline_extras_truth(company.model, company.sources)
     return truth
 

@@ -23,6 +23,7 @@ from connectors.amocrm.pages import merge_calls
 from connectors.metrica import client as metrica
 from connectors.website import client as website
 from quality.runner import all_suites, run_quality
+from sandbox.systems import store_of
 from tests.pipeline_harness import SandboxPipeline
 from warehouse.landing import Landing, ensure_meta
 
@@ -99,7 +100,7 @@ def changed(record: dict, **fields) -> dict:
 
 # ---- the clean records -------------------------------------------------------------------------------------
 def clean_amocrm(company) -> dict[str, list[dict]]:
-    store = company.amocrm_store()
+    store = store_of(company, "amocrm")
     calls = [call for page in merge_calls([store["lead_notes"][:SAMPLE]], [], 100) for call in page]
     streams = {name: store[name] for name in ("users", "pipelines", "loss_reasons")}
     streams |= {name: store[name][:SAMPLE] for name in ("leads", "contacts", "events", "tasks")}
@@ -107,7 +108,7 @@ def clean_amocrm(company) -> dict[str, list[dict]]:
 
 
 def clean_website(company) -> dict[str, list[dict]]:
-    orders = company.website_store()["orders"][:SAMPLE]
+    orders = store_of(company, "website")["orders"][:SAMPLE]
     # A trashed order is an order like any other (the shop's admin binned it): no check may flag it.
     trashed = changed(orders[0], id=orders[0]["id"] + 900_000, number=str(orders[0]["id"] + 900_000))
     trashed["status"] = "trash"
@@ -121,7 +122,7 @@ def visit_record(row: dict) -> dict:
 
 
 def clean_metrica(company) -> dict[str, list[dict]]:
-    return {"visits": [visit_record(row) for row in company.metrica_store()["visits"][:SAMPLE]]}
+    return {"visits": [visit_record(row) for row in store_of(company, "metrica")["visits"][:SAMPLE]]}
 
 
 # ---- the broken records ------------------------------------------------------------------------------------

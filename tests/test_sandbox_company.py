@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.systems import store_of
+from sandbox.truth import truth_for
 from sandbox.world.company import generate_company
 
 SEED = 7
@@ -130,12 +132,12 @@ def demo():
 
 @pytest.fixture(scope="module")
 def store(demo):
-    return demo.onec_store()
+    return store_of(demo, "onec")
 
 
 @pytest.fixture(scope="module")
 def truth(demo):
-    return demo.truth()
+    return truth_for(demo, ("onec",))
 
 
 @pytest.fixture(scope="module")
@@ -154,17 +156,17 @@ def product_kind(store):
 def test_same_seed_gives_identical_store_and_truth_and_another_seed_does_not(store, truth):
     again = generate_company(scale=DEMO_SCALE, seed=SEED)
     store_json = dump(store)
-    assert dump(again.onec_store()) == store_json
-    assert dump(again.truth()) == dump(truth)
+    assert dump(store_of(again, "onec")) == store_json
+    assert dump(truth_for(again, ("onec",))) == dump(truth)
 
-    # onec_store() hands out a fresh structure: a caller's edit does not leak into the next call
-    first = again.onec_store()
+    # store_of() hands out a fresh structure: a caller's edit does not leak into the next call
+    first = store_of(again, "onec")
     first[SHIPMENTS][0]["СуммаДокумента"] = -1
     first[CARDS].clear()
-    assert again.onec_store() == store
+    assert store_of(again, "onec") == store
 
     other = generate_company(scale=DEMO_SCALE, seed=SEED + 1)
-    other_store, other_truth = other.onec_store(), other.truth()
+    other_store, other_truth = store_of(other, "onec"), truth_for(other, ("onec",))
     assert dump(other_store) != store_json
     assert other_truth["sales_total"] != truth["sales_total"]
     assert other_truth["revenue_total"] != truth["revenue_total"]
@@ -175,10 +177,12 @@ def test_same_seed_gives_identical_store_and_truth_and_another_seed_does_not(sto
 
 DIGEST_SCRIPT = """
 import hashlib, json
+from sandbox.systems import store_of
+from sandbox.truth import truth_for
 from sandbox.world.company import generate_company
 c = generate_company(scale=0.02, seed={seed}, configuration="bp30")
 c.apply_nightly_changes()
-blob = json.dumps([c.onec_store(), c.truth()], ensure_ascii=False, sort_keys=True)
+blob = json.dumps([store_of(c, "onec"), truth_for(c, ("onec",))], ensure_ascii=False, sort_keys=True)
 print(hashlib.sha256(blob.encode()).hexdigest())
 """
 
@@ -187,7 +191,9 @@ def test_same_seed_is_identical_in_another_process_with_another_hash_seed():
     """Nothing depends on set order or str hashing (PYTHONHASHSEED), which differ between runs."""
     company = generate_company(scale=0.02, seed=SEED, configuration="bp30")
     company.apply_nightly_changes()
-    blob = json.dumps([company.onec_store(), company.truth()], ensure_ascii=False, sort_keys=True)
+    blob = json.dumps(
+        [store_of(company, "onec"), truth_for(company, ("onec",))], ensure_ascii=False, sort_keys=True
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run(
         [sys.executable, "-c", DIGEST_SCRIPT.format(seed=SEED)],
@@ -202,7 +208,7 @@ def test_same_seed_is_identical_in_another_process_with_another_hash_seed():
 
 def test_scale_one_is_twenty_thousand_customers_and_two_hundred_thousand_sales_over_three_years():
     company = generate_company(scale=1.0, seed=SEED)  # its speed is measured in bench/sandbox_generation.py
-    truth = company.truth()
+    truth = truth_for(company, ("onec",))
     assert 17_000 <= truth["customers"] <= 23_000
     assert 170_000 <= truth["sales_total"] <= 230_000
     months = [row["month"] for row in truth["monthly"]]
@@ -217,7 +223,7 @@ def test_demo_default_scale_is_five_hundredths_and_a_twentieth_of_scale_one():
 
     assert build_parser().parse_args(["demo"]).scale == DEMO_SCALE
     company = generate_company(scale=DEMO_SCALE, seed=SEED + 2)
-    truth = company.truth()
+    truth = truth_for(company, ("onec",))
     assert 850 <= truth["customers"] <= 1150
     assert 8_500 <= truth["sales_total"] <= 11_500
 
@@ -489,7 +495,7 @@ def test_service_lines_sit_in_goods_for_ut11_and_in_their_own_section_for_bp30(
     assert 0.15 * len(store[SHIPMENTS]) <= with_service <= 0.5 * len(store[SHIPMENTS])
     assert not any("Услуги" in d for d in store[SHIPMENTS])
 
-    bp_store = bp30.onec_store()
+    bp_store = store_of(bp30, "onec")
     bp_goods = [line for d in bp_store[SHIPMENTS] for line in d["Товары"]]
     bp_services = [line for d in bp_store[SHIPMENTS] for line in d["Услуги"]]
     assert all(product_kind[line["Номенклатура_Key"]] == "Товар" for line in bp_goods)
@@ -507,7 +513,9 @@ def test_service_lines_sit_in_goods_for_ut11_and_in_their_own_section_for_bp30(
             assert sum(line["Сумма"] for line in section_lines(doc)) == pytest.approx(
                 doc["СуммаДокумента"], abs=0.005
             )
-    assert dump(bp30.truth()) == dump(truth)  # the configuration changes the export, not the company
+    assert dump(truth_for(bp30, ("onec",))) == dump(
+        truth
+    )  # the configuration changes the export, not the company
 
 
 # ---------------------------------------------------------------- the truth comes from the clean model
@@ -559,9 +567,9 @@ def test_nightly_changes_move_the_truth_as_the_report_says():
     company = generate_company(scale=0.02, seed=SEED)  # the integration tests' size; this one edits it
     hard_deleted = 0
     for night in (1, 2, 3):  # night 3 of seed 7 also deletes a draft outright
-        before_store, before = company.onec_store(), company.truth()
+        before_store, before = store_of(company, "onec"), truth_for(company, ("onec",))
         report = company.apply_nightly_changes()
-        after_store, after = company.onec_store(), company.truth()
+        after_store, after = store_of(company, "onec"), truth_for(company, ("onec",))
         assert report.night == night
 
         assert after["sales_total"] - before["sales_total"] == report.sales_count_delta

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from sandbox.systems import store_of
 from sandbox.truth import truth_for
 from sandbox.world.channels import MAPPING, SEED_PATH, seed_csv
 from sandbox.world.company import generate_company
@@ -55,28 +56,29 @@ def test_same_seed_gives_the_same_stores_and_truth_each_a_fresh_structure(
     demo, amo, site, metrica, truth_all
 ):
     again = generate_company(scale=SCALE, seed=SEED)
-    assert dump(again.amocrm_store()) == dump(amo)
-    assert dump(again.website_store()) == dump(site)
-    assert dump(again.metrica_store()) == dump(metrica)
-    assert again.truth(sources=ALL_SOURCES) == truth_all  # the pipeline extras hold Decimals and dates
-    first = again.amocrm_store()
+    assert dump(store_of(again, "amocrm")) == dump(amo)
+    assert dump(store_of(again, "website")) == dump(site)
+    assert dump(store_of(again, "metrica")) == dump(metrica)
+    assert truth_for(again, ALL_SOURCES) == truth_all  # the pipeline extras hold Decimals and dates
+    first = store_of(again, "amocrm")
     first["leads"][0]["price"] = -1
     first["contacts"].clear()
-    again.website_store()["orders"][0]["total"] = "0.00"
-    assert again.amocrm_store() == amo and again.website_store() == site
+    store_of(again, "website")["orders"][0]["total"] = "0.00"
+    assert store_of(again, "amocrm") == amo and store_of(again, "website") == site
     other = generate_company(scale=SCALE, seed=SEED + 1)
-    assert other.truth(sources=ALL_SOURCES)["leads_total"] != truth_all["leads_total"]
+    assert truth_for(other, ALL_SOURCES)["leads_total"] != truth_all["leads_total"]
 
 
 DIGEST_SCRIPT = """
 import hashlib, json
+from sandbox.systems import store_of
 from sandbox.truth import truth_for
 from sandbox.world.company import generate_company
 from tests.sources_fixtures import ALL_SOURCES
 c = generate_company(scale=0.02, seed=7)
 c.apply_nightly_changes()
-blob = json.dumps([c.amocrm_store(), c.website_store(), c.metrica_store(), truth_for(c, ALL_SOURCES)],
-                  ensure_ascii=False, sort_keys=True, default=str)
+stores = [store_of(c, "amocrm"), store_of(c, "website"), store_of(c, "metrica")]
+blob = json.dumps([*stores, truth_for(c, ALL_SOURCES)], ensure_ascii=False, sort_keys=True, default=str)
 print(hashlib.sha256(blob.encode()).hexdigest())
 """
 
@@ -84,7 +86,7 @@ print(hashlib.sha256(blob.encode()).hexdigest())
 def test_same_seed_is_identical_in_another_process_with_another_hash_seed():
     company = generate_company(scale=0.02, seed=SEED)
     company.apply_nightly_changes()
-    stores = [company.amocrm_store(), company.website_store(), company.metrica_store()]
+    stores = [store_of(company, "amocrm"), store_of(company, "website"), store_of(company, "metrica")]
     truth = truth_for(company, ALL_SOURCES)
     blob = json.dumps([*stores, truth], ensure_ascii=False, sort_keys=True, default=str)
     env = {**os.environ, "PYTHONHASHSEED": "4242"}
@@ -102,7 +104,6 @@ def test_same_seed_is_identical_in_another_process_with_another_hash_seed():
 def test_issue_two_truth_is_what_it_was_before_the_crm_and_the_site():
     company = generate_company(scale=0.02, seed=SEED)
     assert digest(truth_for(company, ("onec",))) == ISSUE_2_TRUTH
-    assert company.truth() == company.truth(sources=("onec",)) == truth_for(company, ("onec",))
     company.apply_nightly_changes()
     assert digest(truth_for(company, ("onec",))) == ISSUE_2_TRUTH_NIGHT_1
 

@@ -13,6 +13,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from sandbox.systems import store_of
+from sandbox.truth import truth_for
 from sandbox.world.company import generate_company
 from tests.sources_fixtures import ALL_SOURCES, amo, demo, metrica, onec, person_of, site, truth_all  # noqa: F401 (fixtures)
 from tests.sources_reading import (
@@ -142,7 +144,7 @@ def test_truth_over_all_sources_counts_people_seen_anywhere_and_site_only_sales(
     assert truth_all["customers"] == len(set().union(*seen.values())) > len(seen["onec"])
     assert sum(truth_all["portfolio"].values()) == truth_all["customers"]
     assert truth_all["sources"] == list(ALL_SOURCES)
-    onec_truth = demo.truth()
+    onec_truth = truth_for(demo, ("onec",))
     numbers = {d["НомерПоДаннымКлиента"] for d in onec[ORDERS]}
     own = [o for o in site["orders"] if o["status"] == "completed" and o["number"] not in numbers]
     assert truth_all["sales_total"] == onec_truth["sales_total"] + len(own)
@@ -153,12 +155,12 @@ def test_truth_over_all_sources_counts_people_seen_anywhere_and_site_only_sales(
     assert (
         sum(c["cohort_size"] for c in truth_all["cohorts"] if c["month_number"] == 0) == truth_all["buyers"]
     )
-    site_only = demo.truth(sources=("website",))  # without 1C every completed site order is a sale
+    site_only = truth_for(demo, ("website",))  # without 1C every completed site order is a sale
     completed = [o for o in site["orders"] if o["status"] == "completed"]
     assert site_only["sales_total"] == len(completed) and site_only["customers"] == len(seen["website"])
     assert "channel_monthly" not in site_only and "channel_monthly" in truth_all
     with pytest.raises(ValueError):
-        demo.truth(sources=("onec", "bitrix"))
+        truth_for(demo, ("onec", "bitrix"))
 
 
 def test_channel_funnel_is_what_the_stores_say(demo, amo, metrica, person_of, truth_all):
@@ -268,18 +270,18 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
     company = generate_company(scale=0.02, seed=SEED)
     for night in (1, 2, 3):
         before, amo0, site0, visits0 = (
-            company.truth(sources=ALL_SOURCES),
-            company.amocrm_store(),
-            company.website_store(),
-            visit_groups(company.metrica_store()),
+            truth_for(company, ALL_SOURCES),
+            store_of(company, "amocrm"),
+            store_of(company, "website"),
+            visit_groups(store_of(company, "metrica")),
         )
         crm_latest, site_latest = latest_stamp(amo0, site0)
         report = company.apply_nightly_changes()
         after, amo1, site1, visits1 = (
-            company.truth(sources=ALL_SOURCES),
-            company.amocrm_store(),
-            company.website_store(),
-            visit_groups(company.metrica_store()),
+            truth_for(company, ALL_SOURCES),
+            store_of(company, "amocrm"),
+            store_of(company, "website"),
+            visit_groups(store_of(company, "metrica")),
         )
         for action, (day, key) in report.metrica_actions:  # robots filtered: the whole row is gone
             assert (
@@ -313,7 +315,7 @@ def test_nightly_changes_reach_the_crm_and_the_site_as_the_report_says():
                 assert lead["status_id"] == WON
             else:
                 pytest.fail(f"unexpected CRM action {action}")
-        onec_numbers = {d["НомерПоДаннымКлиента"] for d in company.onec_store()[ORDERS]}
+        onec_numbers = {d["НомерПоДаннымКлиента"] for d in store_of(company, "onec")[ORDERS]}
         for action, order_id in report.site_actions:
             if action == "order_deleted":  # a junk order that never reached 1C, gone from the shop
                 before_deletion = orders0[order_id]

@@ -1,6 +1,6 @@
 """The product catalog of the fictional company "Уютный дом" (a home-goods shop) and its price history.
 
-Everything here is the *clean* model; sandbox/systems/onec/export.py turns it into 1C OData records.
+Everything here is the *clean* model; the 1C export (systems/onec/export.py) turns it into OData records.
 Money is kept in integer kopecks so sums are exact and the truth never suffers float drift.
 """
 

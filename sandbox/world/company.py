@@ -4,8 +4,9 @@ and Metrica counter.
     company = generate_company(scale=0.02, seed=7, configuration="ut11")   # or "bp30"
     company.model, company.sources   # the clean model: 1C's history; the CRM, the site and the visits
     company.apply_nightly_changes()   # one night of edits in 1C, the CRM and the site
-    company.onec_store()     # each system's records as its API shows them (built in sandbox/systems/<id>/)
-    company.truth(sources)   # = sandbox.truth.truth_for(company, sources)
+
+The systems' records are built from it beside this package, in systems/ (`store_of(company, "onec")`), and
+the numbers the marts must show in truth/ (`truth_for(company, sources)`); nothing here imports either.
 
 Every random draw comes from random.Random streams derived from the seed (one per concern, so a
 change in one part does not reshuffle the others) and a seeded Faker; nothing reads the clock.
@@ -37,7 +38,14 @@ from sandbox.world.documents import (
     purchase_days,
 )
 from sandbox.world.people import Person, make_person
-from sandbox.world.reference import AS_OF_DATE, HISTORY_START, RefKeys, make_managers, make_price_types
+from sandbox.world.reference import (
+    AS_OF_DATE,
+    CONFIGURATIONS,
+    HISTORY_START,
+    RefKeys,
+    make_managers,
+    make_price_types,
+)
 from sandbox.world.site_model import SiteBuilder, build_site
 from sandbox.world.sources_model import FIRST_USER_ID, Sources, bulk_allocation
 from sandbox.world.sources_night import apply_sources_night
@@ -76,34 +84,6 @@ class Company:
         """The clean CRM, site and Metrica model (read it, do not edit it): for tests and debugging."""
         return self._sources
 
-    # Each system's records are built in its own package (sandbox/systems/<id>/export.py); these are
-    # shortcuts to them, a fresh structure on every call.
-    def onec_store(self) -> dict[str, list[dict]]:
-        from sandbox.systems.onec.export import store
-
-        return store(self)
-
-    def amocrm_store(self) -> dict:
-        from sandbox.systems.amocrm.export import store
-
-        return store(self)
-
-    def website_store(self) -> dict:
-        from sandbox.systems.website.export import store
-
-        return store(self)
-
-    def metrica_store(self) -> dict:
-        from sandbox.systems.metrica.export import store
-
-        return store(self)
-
-    def truth(self, sources=("onec",)) -> dict:
-        """A shortcut to `sandbox.truth.truth_for(self, sources)`."""
-        from sandbox.truth import truth_for
-
-        return truth_for(self, sources)
-
     def apply_nightly_changes(self) -> NightReport:
         self._model.nights += 1
         night, seed = self._model.nights, self._model.seed
@@ -122,8 +102,6 @@ def generate_company(scale: float = 0.02, seed: int = 7, configuration: str = "u
 
 
 def _generate(scale: float, seed: int, configuration: str) -> Company:
-    from sandbox.systems.onec.export import CONFIGURATIONS  # the configuration decides 1C's export only
-
     if configuration not in CONFIGURATIONS:
         raise ValueError(f"configuration must be one of {sorted(CONFIGURATIONS)}, got {configuration!r}")
     if scale <= 0:

@@ -1,7 +1,7 @@
 """The clean model of the CRM, the web shop and Metrica, layered onto the 1C history.
 
-Plain records only; site_model.py, crm_model.py and crm_activity.py build them, sandbox/systems/*/export.py
-turn them into API JSON and sandbox/truth/ counts them. Every moment is company-local
+Plain records only; site_model.py, crm_model.py and crm_activity.py build them, systems/*/export.py
+turn them into API JSON and truth/ counts them (both beside this package). Every moment is company-local
 (Europe/Moscow, like 1C's dates); exports convert to UTC where the API wants it.
 """
 

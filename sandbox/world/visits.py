@@ -3,7 +3,7 @@
 A row's visits are about 32 × the month's daily average of leads that came through it (weekdays busier
 than weekends), and never fewer than 20 × that day's own leads: visits ≫ leads, with the leads' own
 yearly rhythm. Rows nobody visited that day do not exist, as in Metrica. The Reporting API's shape of
-them is sandbox/systems/metrica/export.py.
+them is systems/metrica/export.py (beside this package).
 """
 
 from __future__ import annotations

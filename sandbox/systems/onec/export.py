@@ -16,11 +16,13 @@ from datetime import date, datetime
 from sandbox.world.catalog import Product
 from sandbox.world.counterparties import Card
 from sandbox.world.documents import Document, Line, Model
+from sandbox.world.reference import CONFIGURATIONS
 from sandbox.world.sources_model import bulk_allocation
 
 EMPTY_DATE = "0001-01-01T00:00:00"
 VAT_22_FROM = date(2026, 1, 1)  # Russian VAT went from 20% to 22% on 2026-01-01
-CONFIGURATIONS = {
+# How each configuration the company can run (sandbox.world.reference.CONFIGURATIONS) names its fields.
+CONFIGURATION_FIELDS = {
     "ut11": {
         "legal_field": "ЮрФизЛицо",
         "company": "ЮрЛицо",
@@ -38,6 +40,8 @@ CONFIGURATIONS = {
         "prefix": "0000-",
     },
 }
+if set(CONFIGURATION_FIELDS) != set(CONFIGURATIONS):  # a configuration of the company's with no export
+    raise ImportError(f"1C export fields for {sorted(CONFIGURATION_FIELDS)}, company runs {CONFIGURATIONS}")
 COUNTERPARTIES = "Catalog_Контрагенты"
 PRODUCTS = "Catalog_Номенклатура"
 USERS = "Catalog_Пользователи"
@@ -243,7 +247,7 @@ def by_key(records: list[dict]) -> list[dict]:
 
 
 def export_store(model: Model, configuration: str) -> dict[str, list[dict]]:
-    cfg = CONFIGURATIONS[configuration]
+    cfg = CONFIGURATION_FIELDS[configuration]
     users = [catalog_header(m.ref_key, m.version, m.deletion_mark, m.code, m.name) for m in model.managers]
     # Price type names stay clean: the pipeline selects the purchase price by this name.
     price_types = [
