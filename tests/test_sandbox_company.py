@@ -1,4 +1,4 @@
-"""The sandbox company (sandbox/company.py) delivers what issue 2 asks of it (CONTRACTS §1, §6, §7).
+"""The sandbox company (sandbox/world/company.py) delivers what issue 2 asks of it (docs/SANDBOX.md).
 
 Everything "messy" is counted from the 1C store, as the pipeline would see it; the truth is checked
 against the clean model it comes from. One read-only demo-size company (scale 0.05, seed 7) serves most
@@ -40,7 +40,7 @@ LOST_AFTER_DAYS = 180
 REPO = Path(__file__).resolve().parents[1]
 
 
-# ---------------------------------------------------------------- helpers (CONTRACTS §5, from the store)
+# ---------------------------------------------------------------- helpers (docs/METRICS.md, from the store)
 
 
 def dump(obj) -> str:
@@ -76,7 +76,7 @@ def contact_keys(card: dict) -> list[tuple[str, str, str]]:
 
 
 def customers_by_rule(store: dict) -> dict[str, str]:
-    """Counterparty Ref_Key -> customer_id by the CONTRACTS §5 matching rule (union-find)."""
+    """Counterparty Ref_Key -> customer_id by the matching rule of docs/METRICS.md — Customer (union-find)."""
     cards = live_cards(store)
     owners: dict[str, set[str]] = defaultdict(set)
     for card in cards:

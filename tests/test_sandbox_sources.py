@@ -1,4 +1,4 @@
-"""The company in four systems (docs/CONTRACTS_CRM.md §1, §2): the amoCRM, WooCommerce and Metrica stores
+"""The company in four systems (docs/SANDBOX.md): the amoCRM, WooCommerce and Metrica stores
 layered onto the 1C history - deterministic, fast, shaped like the real APIs, and leaving the 1C truth alone.
 
 Facts are read from the stores as a pipeline would (tests/sources_reading.py). One read-only demo-size

@@ -1,4 +1,4 @@
-"""The truth over four systems (docs/CONTRACTS_CRM.md §6) against what the stores say: one customer across
+"""The truth over four systems (docs/SANDBOX.md — The truth) against what the stores say: one customer across
 systems (a sensible matching rule finds exactly the true people; the switchboard trap; one phone typed three
 ways), unified sales, the channel funnel, stages, win rate, cycle, first response, and the nights.
 
