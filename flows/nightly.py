@@ -59,8 +59,7 @@ def extract_source(settings: Settings, source_id: str, run_id: str):
     summary as data, so the report still shows its streams): Prefect retries it if retries are set."""
     logger = get_run_logger()
     started = time.perf_counter()
-    with _connect(settings) as con:
-        ensure_raw_tables(con)
+    with _connect(settings) as con:  # landing creates this source's raw tables; dbt's task creates all
         source, options = connect(settings, source_id)
         try:
             result = sync_source(con, source, run_id=run_id, source_id=source_id, **options)
