@@ -88,6 +88,19 @@ class Timeout(SourceError):
     transient_by_default = True
 
 
+class Unreachable(SourceError):
+    """No connection could be made at all (refused, no such host, connect timeout) after a few quick tries.
+
+    Not retried with the long backoff, and one per source: when the host is down every stream would
+    only wait out the same backoff again (issue 7: 3+ minutes to give up). `str()` names the source, the
+    host and the setting to check, e.g. `1C: host unreachable: http://10.0.0.5:80 (Connection refused;
+    3 attempts in 4.5 s) — check SALESPIPE_ONEC_URL`; `stream` and `url` keep the request that failed.
+    """
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
 def looks_secret(name: str) -> bool:
     lowered = name.lower()
     return any(hint in lowered for hint in SECRET_NAME_HINTS)

@@ -4,7 +4,9 @@ Sources misbehave in known ways (docs/sources/): 429s with Retry-After, 5xx whil
 connections dropped mid-body. The client retries those, gives up on the rest at once (a wrong password
 stays wrong), and raises one error type per cause whose `str()` is a single line naming source, stream
 and URL — with userinfo, secret-looking query values and credentials replaced by `***`, because these
-lines end up in run reports and logs.
+lines end up in run reports and logs. A host that takes no connection at all is `Unreachable` after a
+few seconds' tries (UNREACHABLE_DELAYS), not after the long backoff. A JSON body is decoded strictly:
+the declared charset (UTF-8 when none), else the source's `fallback_charset`, else BadResponse.
 
 A source with its own quirks plugs in `classify_error` (e.g. amoCRM's 403 HTML page is an IP ban, not
 bad credentials); `get_json` returns None for a 204 (amoCRM's "nothing found"); `post_json` is for
@@ -16,11 +18,9 @@ from __future__ import annotations
 import http.client
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import requests
 import urllib3.exceptions
@@ -33,29 +33,30 @@ from connectors.errors import (
     ServerError,
     SourceError,
     Timeout,
-    looks_secret,
-    one_line,
+    Unreachable,
     parse_retry_after,
     redact_text,
+    redact_url,
     server_error_text,
     standard_reason,
 )
-from connectors.http_parts import MinIntervalLimiter, Utf8BasicAuth
+from connectors.http_parts import (
+    BodyProblem,
+    MinIntervalLimiter,
+    Utf8BasicAuth,
+    collect_secrets,
+    no_auth,
+    read_json,
+    transport_cause,
+    unreachable_cause,
+    with_query,
+)
 
 # The errors are part of this module's API (callers catch connectors.http.SourceError).
 __all__ = [
-    "AuthError",
-    "BadResponse",
-    "HttpClient",
-    "IpBanned",
-    "RateLimited",
-    "ServerError",
-    "SourceError",
-    "Timeout",
-    "Utf8BasicAuth",
-    "parse_retry_after",
-    "server_error_text",
-]
+    "AuthError", "BadResponse", "HttpClient", "IpBanned", "RateLimited", "ServerError", "SourceError",
+    "Timeout", "Unreachable", "Utf8BasicAuth", "parse_retry_after", "server_error_text", "with_query",
+]  # fmt: skip
 
 log = logging.getLogger("salespipe.http")
 
@@ -68,11 +69,9 @@ NO_CONTENT = 204
 
 # (response, "401 Unauthorized") → (error class, one-line message), or None for the default mapping.
 ErrorClassifier = Callable[[requests.Response, str], tuple[type[SourceError], str] | None]
-# Transport failures worth naming in a message; the raw exception text carries the URL, so it is not used.
-_TRANSPORT_PHRASES = re.compile(
-    r"\[Errno -?\d+\] [^'\")\]]+|Connection reset by peer|Remote end closed connection without response"
-    r"|Connection refused|Connection aborted|Name or service not known"
-)
+# A host that refuses connections (a 1C server restarting) is tried again after these pauses, then given
+# up on: seconds, not the minutes of backoff a busy server gets.
+UNREACHABLE_DELAYS = (1.5, 3.0)
 
 
 class HttpClient:
@@ -93,11 +92,22 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         auth_hint: str = "check the user and password",
         classify_error: ErrorClassifier | None = None,
+        url_hint: str = "check the source's URL setting",
+        fallback_charset: str | None = None,
+        connect_timeout: float = 3.0,
+        unreachable_delays: tuple[float, ...] = UNREACHABLE_DELAYS,
     ):
         self.source, self.timeout, self.max_retries = source, timeout, max_retries
         self.backoff_base, self.backoff_max, self.max_retry_after = backoff_base, backoff_max, max_retry_after
-        self.auth_hint = auth_hint
+        self.auth_hint, self.url_hint = auth_hint, url_hint
         self.classify_error = classify_error
+        # The charset the source is known to send when its answer is not in the one it declares (a 1C or an
+        # old WordPress on a Windows server: cp1251); None = the declared one or nothing.
+        self.fallback_charset = fallback_charset
+        # A TCP connect takes milliseconds even across a VPN: waiting the read timeout for one only delays
+        # the verdict that the host is down.
+        self.connect_timeout, self.unreachable_delays = min(connect_timeout, timeout), unreachable_delays
+        self._fallback_warned: set[str] = set()
         self._sleep = sleep
         # Seeded per source: jitter still spreads retries, yet a test run repeats exactly.
         self._jitter = random.Random(f"salespipe.http:{source}")
@@ -141,7 +151,7 @@ class HttpClient:
     def secrets(self) -> tuple[str, ...]:
         # Read at every error: a source may swap its token (OAuth refresh) after the client was built.
         headers = dict(self.session.headers)
-        return (*_collect_secrets(self.session.auth, headers), *self._extra_secrets)
+        return (*collect_secrets(self.session.auth, headers), *self._extra_secrets)
 
     def close(self) -> None:
         self.session.close()
@@ -164,11 +174,20 @@ class HttpClient:
         idempotent: bool = True,
     ) -> tuple[Any, requests.Response]:
         full_url = with_query(url, params)
-        attempts = self.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        attempts, attempt, refusals, started = self.max_retries + 1, 0, 0, time.monotonic()
+        while True:
             try:
                 return self._attempt(method, full_url, stream, parse_json, body, send_auth)
+            except Unreachable as err:
+                # Nothing was sent, so even a token refresh is safe to repeat; but only a few seconds' worth.
+                if refusals == len(self.unreachable_delays):
+                    elapsed = time.monotonic() - started
+                    err.message += f" (gave up after {refusals + 1} attempts in {elapsed:.1f} s)"
+                    raise
+                delay, refusals = self.unreachable_delays[refusals], refusals + 1
+                log.warning("%s — retry %d/%d in %.2fs", err, refusals, len(self.unreachable_delays), delay)
             except SourceError as err:
+                attempt += 1
                 retryable = err.transient and (idempotent or err.status in NOT_PROCESSED_STATUSES)
                 if not retryable or attempt == attempts:
                     if retryable:
@@ -176,8 +195,7 @@ class HttpClient:
                     raise
                 delay = self._retry_delay(attempt, err.retry_after)
                 log.warning("%s — retry %d/%d in %.2fs", err, attempt, self.max_retries, delay)
-                self._sleep(delay)
-        raise AssertionError("unreachable")
+            self._sleep(delay)
 
     def _attempt(
         self, method: str, url: str, stream: str, parse_json: bool, body=None, send_auth: bool = True
@@ -185,17 +203,17 @@ class HttpClient:
         if self._limiter:
             self._limiter.wait()
         # An explicit no-op auth overrides the session's (requests falls back to it on auth=None).
-        auth = None if send_auth else _no_auth
+        auth = None if send_auth else no_auth
         try:
-            response = self.session.request(method, url, json=body, auth=auth, timeout=self.timeout)
+            response = self.session.request(
+                method, url, json=body, auth=auth, timeout=(self.connect_timeout, self.timeout)
+            )
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             # `from None`: the chained exception's text holds the raw URL with its query.
             raise self._transport_error(exc, url, stream, method) from None
         if response.status_code >= 400:
             raise self._status_error(response, url, stream, method)
-        if not parse_json:
-            return None, response
-        if response.status_code == NO_CONTENT:
+        if not parse_json or response.status_code == NO_CONTENT:
             return None, response
         return self._parse_json(response, url, stream, method), response
 
@@ -203,9 +221,14 @@ class HttpClient:
         return cls(self.source, stream, url, redact_text(message, self.secrets()), status, **kwargs)
 
     def _transport_error(self, exc: Exception, url: str, stream: str, method: str = "GET") -> SourceError:
-        cause = _transport_cause(exc)
-        inner = exc.args[0] if exc.args else None
         kw = {"method": method}
+        unreachable = unreachable_cause(exc, self.connect_timeout)
+        if unreachable is not None:
+            origin = redact_url(url).split("/", 3)
+            message = f"host unreachable: {'/'.join(origin[:3])} ({unreachable}) — {self.url_hint}"
+            return self._error(Unreachable, url, stream, message, **kw)
+        cause = transport_cause(exc)
+        inner = exc.args[0] if exc.args else None
         if isinstance(exc, requests.Timeout) or isinstance(inner, urllib3.exceptions.ReadTimeoutError):
             return self._error(Timeout, url, stream, f"no answer within {self.timeout:g}s ({cause})", **kw)
         if isinstance(
@@ -241,19 +264,24 @@ class HttpClient:
 
     def _parse_json(self, response: requests.Response, url: str, stream: str, method: str = "GET") -> Any:
         try:
-            return response.json()
-        except ValueError:
-            pass  # decide below, outside the except, so the decoder's error is not chained
-        expected, received = response.headers.get("Content-Length", ""), len(response.content)
-        # A compressed body's Content-Length counts compressed bytes: only compare plain bodies.
-        if expected.isdigit() and int(expected) > received and "Content-Encoding" not in response.headers:
-            message = f"response body cut short (got {received} of {expected} bytes)"
-            raise self._error(
-                BadResponse, url, stream, message, response.status_code, transient=True, method=method
-            )
-        snippet = one_line(response.text, limit=120)
-        message = f"response is not JSON: {snippet!r}"
-        raise self._error(BadResponse, url, stream, message, response.status_code, method=method)
+            payload, charset, declared = read_json(response, self.fallback_charset)
+        except BodyProblem as err:
+            problem = err  # raised below, outside the except, so no decoder error is chained
+        else:
+            self._warn_on_fallback(charset, declared, url, stream, method)
+            return payload
+        kw = {"transient": problem.cut_short, "method": method}
+        raise self._error(BadResponse, url, stream, problem.reason, response.status_code, **kw)
+
+    def _warn_on_fallback(self, charset, declared, url: str, stream: str, method: str) -> None:
+        """Once per stream: the body was not in the charset the server declared, and the source's known
+        one was used instead (the data is right; the server's configuration is not)."""
+        if charset is None or charset == (declared or "utf-8") or stream in self._fallback_warned:
+            return
+        self._fallback_warned.add(stream)
+        said = f"declares {declared}" if declared else "declares no charset (JSON: UTF-8)"
+        note = f"the body is not valid in the charset the server {said}: read it as {charset}"
+        log.warning("%s", self._error(BadResponse, url, stream, note, method=method))
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -261,27 +289,3 @@ class HttpClient:
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         # "Equal jitter": never less than half the backoff, so retries cannot pile up at zero delay.
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
-
-
-def with_query(url: str, params: Mapping[str, Any] | None) -> str:
-    """Append params encoded with %20 for spaces (OData servers do not all read '+' as a space)."""
-    if not params:
-        return url
-    query = urlencode({name: str(value) for name, value in params.items()}, quote_via=quote, safe="$',():")
-    return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-def _no_auth(request):
-    return request
-
-
-def _collect_secrets(auth, headers: Mapping[str, str]) -> tuple[str, ...]:
-    secrets: list[str] = list(auth.secret_values()) if hasattr(auth, "secret_values") else []
-    secrets += [str(getattr(auth, "password", "") or "")]
-    secrets += [value for name, value in headers.items() if looks_secret(name)]
-    return tuple(secret for secret in secrets if secret)
-
-
-def _transport_cause(exc: Exception) -> str:
-    found = _TRANSPORT_PHRASES.search(str(exc))
-    return f"{type(exc).__name__}: {found.group(0)}" if found else type(exc).__name__

@@ -26,6 +26,7 @@ from connectors.http import (
     ServerError,
     SourceError,
     Timeout,
+    Unreachable,
     Utf8BasicAuth,
     parse_retry_after,
 )
@@ -38,7 +39,7 @@ OK_BODY = {"value": [{"id": 1}, {"id": 2}]}
 class ScriptedServer:
     """Serves, per path, a list of behaviours one request at a time; the last one repeats."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.scripts: dict[str, list[tuple]] = {}
         self.calls: dict[str, int] = {}
         self.auth_headers: list[str | None] = []
@@ -51,7 +52,7 @@ class ScriptedServer:
             def log_message(self, *args):  # keep pytest output clean
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         # A short poll interval: shutdown() waits for it, once per test.
@@ -74,6 +75,15 @@ class ScriptedServer:
             request.wfile.write(b'{"value": [{"id": 1}, {"i')
             request.wfile.flush()
             request.close_connection = True
+            return
+        if kind == "raw":  # these exact bytes under this Content-Type (None: no header at all)
+            body, content_type = args
+            request.send_response(200)
+            if content_type is not None:
+                request.send_header("Content-Type", content_type)
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
             return
         if kind == "basic":  # 200 only for the expected UTF-8 credentials
             expected = "Basic " + base64.b64encode(args[0].encode()).decode()
@@ -275,14 +285,150 @@ def test_server_error_text_with_a_secret_is_masked(server, sleeps):
     assert "user odata / *** rejected" in str(caught.value)
 
 
-def test_connection_refused_is_server_error(sleeps):
+def free_port() -> int:
+    """A loopback port nobody listens on (bound, read, released)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(ServerError, match="connection failed") as caught:
-        make_client(sleeps, max_retries=1).get(f"http://127.0.0.1:{port}/x?token={TOKEN}", stream="things")
-    assert_no_secret(str(caught.value))
+        return probe.getsockname()[1]
+
+
+def test_connection_refused_is_unreachable_after_two_quick_retries(sleeps, caplog):
+    caplog.set_level(logging.DEBUG, logger="salespipe.http")
+    port = free_port()
+    client = make_client(sleeps, max_retries=6, url_hint="check SALESPIPE_ONEC_URL")
+    with pytest.raises(Unreachable) as caught:
+        client.get(f"http://odata:{PASSWORD}@127.0.0.1:{port}/trade/odata/x?token={TOKEN}", stream="things")
+    # Two short pauses, not the six-step backoff a busy server gets (max_retries is for those).
+    assert sleeps == [1.5, 3.0] and len(caplog.records) == 2
+    assert str(caught.value).startswith(
+        f"1C: host unreachable: http://127.0.0.1:{port} (Connection refused) — check SALESPIPE_ONEC_URL "
+        "(gave up after 3 attempts in "
+    )
+    assert "\n" not in str(caught.value) and caught.value.stream == "things"
+    assert_no_secret(str(caught.value), caught.value.url, caplog.text)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_an_unreachable_host_is_given_up_on_within_five_seconds():
+    client = HttpClient("1C", url_hint="check SALESPIPE_ONEC_URL")  # the real pauses and timeouts
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match=r"^1C: host unreachable: .*check SALESPIPE_ONEC_URL"):
+        client.get_json(f"http://127.0.0.1:{free_port()}/x", stream="shipments")
+    assert time.monotonic() - started < 6.0
+
+
+def test_a_host_that_comes_back_within_the_pauses_is_read(server):
+    """A 1C server restarting refuses connections for a moment: the quick retries ride that out."""
+    host, port = server.httpd.server_address
+    server.httpd.server_close()  # nobody listens on the port for now
+    reopened: list[ScriptedServer] = []
+
+    def reopen_then_sleep(seconds: float) -> None:
+        if not reopened:
+            reopened.append(ScriptedServer(port=port))
+
+    client = make_client([], sleep=reopen_then_sleep)
+    try:
+        assert client.get_json(f"http://{host}:{port}/ok", stream="things")[0] == OK_BODY
+    finally:
+        for again in reopened:
+            again.httpd.shutdown()
+            again.httpd.server_close()
+
+
+class RaisingAdapter(requests.adapters.BaseAdapter):
+    def __init__(self, error: Exception):
+        super().__init__()
+        self.error, self.calls = error, 0
+
+    def send(self, request, **kwargs):
+        self.calls += 1
+        raise self.error
+
+    def close(self):
+        pass
+
+
+def test_a_connect_timeout_is_unreachable_but_a_read_timeout_is_not(sleeps):
+    client = make_client(sleeps, connect_timeout=1.5, url_hint="check SALESPIPE_WEBSITE_URL")
+    adapter = RaisingAdapter(requests.ConnectTimeout("connect timeout=1.5"))
+    client.session.mount("http://blackhole/", adapter)
+    with pytest.raises(Unreachable, match=r"\(no connection within 1.5s\) — check SALESPIPE_WEBSITE_URL"):
+        client.get("http://blackhole/x", stream="orders")
+    assert adapter.calls == 3
+    reading = RaisingAdapter(requests.ReadTimeout("read timeout=2"))
+    client.session.mount("http://slow/", reading)
+    with pytest.raises(Timeout):
+        client.get("http://slow/x", stream="orders")
+    assert reading.calls == 4  # the long backoff: max_retries=3
+
+
+def test_a_reset_connection_stays_a_retried_server_error(sleeps):
+    client = make_client(sleeps)
+    adapter = RaisingAdapter(requests.ConnectionError("('Connection aborted.', ConnectionResetError(104))"))
+    client.session.mount("http://flaky/", adapter)
+    with pytest.raises(ServerError, match="connection failed"):
+        client.get("http://flaky/x", stream="things")
+    assert adapter.calls == 4
+
+
+# ---- decoding -------------------------------------------------------------------------------------------
+NAMES = {"value": [{"Description": "Иванов Иван Иванович"}, {"Description": "ООО «Ромашка»"}]}
+CP1251 = json.dumps(NAMES, ensure_ascii=False).encode("cp1251")
+
+
+def test_a_cp1251_body_declared_utf8_is_read_as_cp1251_with_one_warning(server, sleeps, caplog):
+    caplog.set_level(logging.DEBUG, logger="salespipe.http")
+    server.scripts["/names"] = [("raw", CP1251, "application/json; charset=utf-8")]
+    client = make_client(sleeps, fallback_charset="cp1251")
+    for _ in range(3):
+        assert client.get_json(server.url + "/names", {"token": TOKEN}, stream="counterparties")[0] == NAMES
+    [warning] = caplog.records  # once per stream, not per page
+    assert warning.levelno == logging.WARNING and "1C stream=counterparties GET" in warning.getMessage()
+    assert "declares utf-8: read it as cp1251" in warning.getMessage()
+    assert_no_secret(caplog.text)
+
+
+def test_a_cp1251_body_without_a_fallback_is_a_bad_response_naming_the_bytes(server, sleeps):
+    server.scripts["/names"] = [("raw", CP1251, "application/json")]
+    with pytest.raises(BadResponse) as caught:
+        make_client(sleeps).get_json(server.url + "/names", {"token": TOKEN}, stream="counterparties")
+    offset = CP1251.index("Иванов".encode("cp1251"))
+    assert str(caught.value) == (
+        f"1C stream=counterparties GET {server.url}/names?token=*** : bytes 0xC8 0xE2 0xE0 0xED… at offset "
+        f"{offset} are not valid UTF-8"
+    )
+    assert sleeps == [] and server.calls["/names"] == 1  # the same bytes would come again
+
+
+def test_bytes_valid_in_neither_charset_are_a_bad_response(server, sleeps):
+    body = b'{"value": [{"Description": "\x98\x98"}]}'  # 0x98 is a hole in cp1251 and no UTF-8 start
+    server.scripts["/names"] = [("raw", body, "application/json; charset=utf-8")]
+    with pytest.raises(
+        BadResponse, match=r"bytes 0x98 0x98 0x22 0x7D… at offset 28 are not valid UTF-8 nor cp1251$"
+    ):
+        make_client(sleeps, fallback_charset="cp1251").get_json(
+            server.url + "/names", stream="counterparties"
+        )
+
+
+def test_the_declared_charset_is_used_and_utf8_is_the_default(server, sleeps, caplog):
+    caplog.set_level(logging.DEBUG, logger="salespipe.http")
+    server.scripts["/declared"] = [("raw", CP1251, "application/json;charset=windows-1251")]
+    utf8 = json.dumps(NAMES, ensure_ascii=False).encode()
+    server.scripts["/plain"] = [("raw", b"\xef\xbb\xbf" + utf8, None)]  # no Content-Type, a BOM
+    client = make_client(sleeps, fallback_charset="cp1251")
+    assert client.get_json(server.url + "/declared", stream="a")[0] == NAMES
+    assert client.get_json(server.url + "/plain", stream="b")[0] == NAMES
+    assert caplog.records == []  # nothing fell back
+
+
+def test_a_body_cut_inside_a_character_is_retried_as_cut_short(sleeps):
+    whole = json.dumps(NAMES, ensure_ascii=False).encode()
+    cut = whole[: whole.index("Иванов".encode()) + 1]  # half of "И"
+    client = make_client(sleeps)
+    client.session.mount("http://canned/", CannedAdapter([cut, whole], content_length=len(whole)))
+    assert client.get_json("http://canned/x", stream="things")[0] == NAMES and len(sleeps) == 1
 
 
 def test_cyrillic_username_is_sent_as_utf8(server, sleeps):

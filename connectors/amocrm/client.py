@@ -41,11 +41,14 @@ log = logging.getLogger("salespipe.amocrm")
 # towards an IP ban).
 DEFAULT_RATE_PER_S = 6.5
 AUTH_HINT = "check SALESPIPE_AMOCRM_* credentials"
+URL_HINT = "check SALESPIPE_AMOCRM_URL"  # amoCRM's API is UTF-8 only: no fallback charset
 
 
 def amocrm_http_client(*, rate_limit_per_s: float | None = DEFAULT_RATE_PER_S, **options: Any) -> HttpClient:
     """The HTTP client AmoCrmSource uses by default; tests pass their own options (short backoff)."""
-    return HttpClient(SOURCE_NAME, auth_hint=AUTH_HINT, rate_limit_per_s=rate_limit_per_s, **options)
+    return HttpClient(
+        SOURCE_NAME, auth_hint=AUTH_HINT, url_hint=URL_HINT, rate_limit_per_s=rate_limit_per_s, **options
+    )
 
 
 class AmoCrmSource:

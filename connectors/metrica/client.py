@@ -35,6 +35,9 @@ log = logging.getLogger("salespipe.metrica")
 
 AUTH_HINT = "check SALESPIPE_METRICA_TOKEN"
 COUNTER_HINT = "check SALESPIPE_METRICA_COUNTER"
+# Metrica's API is public (its switch is the counter, not a URL): when it cannot be reached, the network
+# or proxy of this machine is what to look at. Its answers are UTF-8 only: no fallback charset.
+URL_HINT = "check this machine's network or proxy (the Metrica API is public)"
 MAX_PAGE_SIZE = 100_000
 DAILY_QUOTAS = frozenset({"quota_requests_by_uid", "quota_requests_by_counter_id"})
 
@@ -51,6 +54,7 @@ def metrica_http_client(token: str, **options: Any) -> HttpClient:
         SOURCE_NAME,
         headers={"Authorization": f"OAuth {token}"},  # URL tokens are refused since 2019
         auth_hint=AUTH_HINT,
+        url_hint=URL_HINT,
         classify_error=classify_metrica_error,
         **options,
     )

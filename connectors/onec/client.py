@@ -29,6 +29,10 @@ log = logging.getLogger("salespipe.onec")
 
 SOURCE_NAME = "1C"
 AUTH_HINT = "check SALESPIPE_ONEC_USER / SALESPIPE_ONEC_PASSWORD"
+URL_HINT = "check SALESPIPE_ONEC_URL"
+# A 1C web server (IIS or Apache on Windows) set up with the system code page sends cp1251 bytes under a
+# UTF-8 (or no) charset; read strictly, such a body is read as cp1251 with a warning, never guessed.
+CHARSET_FALLBACK = "cp1251"
 NAVIGATION_LINK_SUFFIX = "@navigationLinkUrl"  # OData link noise beside every reference field
 # Version scans fetch two short fields per record, so they can afford much larger pages.
 SCAN_PAGE_FACTOR = 5
@@ -41,7 +45,14 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 def onec_http_client(username: str, password: str, **options: Any) -> HttpClient:
     """The HTTP client OneCSource uses by default; tests pass their own options (short backoff)."""
-    return HttpClient(SOURCE_NAME, auth=Utf8BasicAuth(username, password), auth_hint=AUTH_HINT, **options)
+    return HttpClient(
+        SOURCE_NAME,
+        auth=Utf8BasicAuth(username, password),
+        auth_hint=AUTH_HINT,
+        url_hint=URL_HINT,
+        fallback_charset=CHARSET_FALLBACK,
+        **options,
+    )
 
 
 class OneCSource:

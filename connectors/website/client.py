@@ -38,6 +38,10 @@ log = logging.getLogger("salespipe.website")
 
 SOURCE_NAME = "website"
 AUTH_HINT = "check SALESPIPE_WEBSITE_KEY / SALESPIPE_WEBSITE_SECRET"
+URL_HINT = "check SALESPIPE_WEBSITE_URL"
+# Russian WordPress sites set up before 4.x could run with blog_charset windows-1251: their REST answers
+# are cp1251 bytes, whatever the header says. Read strictly, with this as the one known alternative.
+CHARSET_FALLBACK = "cp1251"
 ORDERS_PATH = "wp-json/wc/v3/orders"
 MAX_PAGE_SIZE = 100  # WooCommerce answers 400 rest_invalid_param above this
 LINKS_FIELD = "_links"  # HAL links built from the site URL: navigation, not order data
@@ -51,6 +55,8 @@ def website_http_client(consumer_key: str, consumer_secret: str, **options: Any)
         SOURCE_NAME,
         auth=Utf8BasicAuth(consumer_key, consumer_secret),
         auth_hint=AUTH_HINT,
+        url_hint=URL_HINT,
+        fallback_charset=CHARSET_FALLBACK,
         classify_error=classify_wordpress_error,
         **options,
     )
