@@ -6,7 +6,7 @@
 
 For each scale: `salespipe demo --home <tmp>/home --scale S` as a subprocess (cwd = the temp folder,
 so no `.env` of the repo is picked up), its wall time and peak RSS (of the largest process in the tree,
-from getrusage), then — after it has exited — `meta.stage_timings` read from
+from getrusage), then — after it has exited — `meta.run_stages` read from
 `<home>/warehouse.duckdb` (read_only). The flow records extract, land, quality, dbt and publish per
 run; `peak_rss_mb` there is the whole flow process (Prefect, dbt and Great Expectations imports
 included), sampled every 50 ms while the stage runs; extract and land share one figure because they
@@ -58,12 +58,12 @@ def run_demo(scale: float, seed: int, nights: int, folder: Path, prefect_home: P
         raise SystemExit(f"demo failed (exit {done.returncode}): {' '.join(command)}")
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
-            """select run_id, stage, seconds, peak_rss_mb from meta.stage_timings
-               order by recorded_at, run_id"""
+            """select run_id, stage, seconds, peak_rss_mb from meta.run_stages
+               order by finished_at, run_id"""
         ).fetchall()
         streams = con.execute(
             """select run_id, sum(records_read), sum(records_landed), sum(pages)
-               from meta.runs group by run_id order by min(started_at)"""
+               from meta.stream_runs group by run_id order by min(started_at)"""
         ).fetchall()
     runs: dict[str, dict[str, tuple[float, float]]] = {}
     for run_id, stage, seconds, peak in rows:

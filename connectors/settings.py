@@ -76,7 +76,8 @@ def describe(err: ValidationError, prefix: str) -> str:
     for error in err.errors():
         variable = prefix + "_".join(str(part) for part in error["loc"]).upper()
         given = error.get("input")
-        problems.append(f"{variable}: {error['msg'].lower()} (got {given!r})")
+        message = error["msg"].removeprefix("Value error, ")  # a validator's own words, as written
+        problems.append(f"{variable}: {message[:1].lower() + message[1:]} (got {given!r})")
     return "; ".join(problems)
 
 

@@ -15,23 +15,42 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # No internet here or at many customers: don't try to send Prefect's server telemetry.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's temporary server takes over 40 s to start on a busy 2-core machine; its default of 20 s
+    # would fail the night before it begins.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+# Exit codes of `salespipe run`: a script or a scheduler can tell these apart.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_SETUP, EXIT_HOME_BUSY = 0, 1, 2, 3
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from connectors.settings import SettingsError
+    from flows.lifecycle import HomeLock
+    from flows.problems import HomeBusy, RunRefused
     from flows.report import render_text
     from flows.settings import load_settings
 
-    try:  # a bad setting is named at once, before Prefect starts
-        load_settings()
+    try:  # a bad setting, a busy or unwritable home: one line at once, before Prefect starts
+        settings = load_settings()
+        lock = HomeLock.hold(settings.home)  # the flow in this process keeps and releases it
     except SettingsError as err:
         print(f"salespipe: bad setting: {err}", file=sys.stderr)
-        return 2
-    ok, summary = run_flow(args.as_of)
+        return EXIT_BAD_SETUP
+    except HomeBusy as err:
+        print(f"salespipe: {err}", file=sys.stderr)
+        return EXIT_HOME_BUSY
+    except RunRefused as err:
+        print(f"salespipe: {err}", file=sys.stderr)
+        return EXIT_BAD_SETUP
+    try:
+        ok, summary = run_flow(args.as_of)
+    finally:
+        lock.release()
     print(render_text(summary))
     if ok:
         print(f"marts: {summary['publish']['serving_file']}")
-    return 0 if ok else 1
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

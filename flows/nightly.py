@@ -1,7 +1,9 @@
 """The `nightly_sync` Prefect flow: extract+land (one task run per source) → quality → dbt build → publish.
 
-One process writes the warehouse at a time: each stage opens the DuckDB file, does its work and
-closes it before the next stage starts. Settings are loaded once per run and handed to the tasks as
+One run per home at a time (flows/lifecycle.py holds the home's lock): each stage opens the DuckDB
+file, does its work and closes it before the next stage starts. The run and each stage are recorded
+in the run log as they start and end (flows/runs.py), so a killed run is found and marked at the next
+start. Settings are loaded once per run and handed to the tasks as
 plain data without secrets (a connector resolves its secrets by name when it is built), so nothing
 sensitive reaches the Prefect database, logs or artifacts. Each source is its own task run
 (`extract-<source>`): its own state, timing and retries in the UI; a failed source does not stop the
@@ -24,15 +26,16 @@ from prefect.states import Completed, Failed
 from connectors.registry import sources
 from connectors.settings import SettingsError
 from flows.extract import sync_source
-from flows.metering import StageMeasure, measured
+from flows.metering import StageMeasure
+from flows.problems import RunRefused
 from flows.report import render_markdown
+from flows.runs import Run, StageRecord
 from flows.settings import Settings, load_settings
 from flows.sources import connect, ensure_raw_tables
 from flows.transform import dbt_build
 from quality.runner import run_quality
 from warehouse.landing import ensure_meta
 from warehouse.publish import publish
-from warehouse.runlog import record_stage_timing
 
 
 def new_run_id() -> str:
@@ -41,16 +44,9 @@ def new_run_id() -> str:
 
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.warehouse))
     ensure_meta(con)
     return con
-
-
-def _timed(settings: Settings, run_id: str, measure) -> dict:
-    with _connect(settings) as con:
-        record_stage_timing(con, run_id, measure.stage, measure.seconds, measure.peak_rss_mb)
-    return {"seconds": round(measure.seconds, 2), "peak_rss_mb": round(measure.peak_rss_mb, 1)}
 
 
 @task(name="extract", task_run_name="extract-{source_id}", cache_policy=NO_CACHE, retry_delay_seconds=30)
@@ -83,25 +79,16 @@ def extract_source(settings: Settings, source_id: str, run_id: str):
     return summary
 
 
-def extract_all(settings: Settings, run_id: str) -> dict:
+def extract_all(settings: Settings, run_id: str, stage: StageRecord) -> dict:
     """Every configured source as its own task run, one after another (one writer of the warehouse)."""
     results = []
-    with measured("extract") as measure:
-        for source_id in settings.sources:
-            task_run = extract_source.with_options(retries=settings.extract_retries)
-            state = task_run(settings, source_id, run_id, return_state=True)
-            results.append(_source_summary(state, source_id))
+    for source_id in settings.sources:
+        task_run = extract_source.with_options(retries=settings.extract_retries)
+        state = task_run(settings, source_id, run_id, return_state=True)
+        results.append(_source_summary(state, source_id))
     # Extract and land interleave page by page; the landing calls are timed, the rest is the source.
-    # Both share one peak memory figure: they run in the same moments.
-    land = StageMeasure(
-        "land", sum(s["land_seconds"] for r in results for s in r["streams"]), measure.peak_rss_mb
-    )
-    extract = StageMeasure("extract", measure.seconds - land.seconds, measure.peak_rss_mb)
-    return {
-        "sources": results,
-        "timing": _timed(settings, run_id, extract),
-        "land_timing": _timed(settings, run_id, land),
-    }
+    stage.other_seconds = sum(s["land_seconds"] for r in results for s in r["streams"])
+    return {"sources": results}
 
 
 def _source_summary(state, source_id: str) -> dict:
@@ -116,37 +103,33 @@ def _source_summary(state, source_id: str) -> dict:
 
 @task(name="quality", cache_policy=NO_CACHE)
 def check_quality(settings: Settings, run_id: str) -> dict:
-    with measured("quality") as measure, _connect(settings) as con:
+    with _connect(settings) as con:
         report = run_quality(con, run_id)
     return {
         "ok": report.ok,
         "checks": len(report.results),
         "errors": [r.line() for r in report.errors],
         "warnings": [r.line() for r in report.warnings],
-        "timing": _timed(settings, run_id, measure),
     }
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def build_models(settings: Settings, run_id: str, as_of: str | None) -> dict:
-    with measured("dbt") as measure:
-        with _connect(settings) as con:  # every registered source's raw tables, configured or not
-            ensure_raw_tables(con)
-        outcome = dbt_build(settings, dt.date.fromisoformat(as_of) if as_of else None)
-    return {**asdict(outcome), "timing": _timed(settings, run_id, measure)}
+def build_models(settings: Settings, as_of: str | None) -> dict:
+    with _connect(settings) as con:  # every registered source's raw tables, configured or not
+        ensure_raw_tables(con)
+    return asdict(dbt_build(settings, dt.date.fromisoformat(as_of) if as_of else None))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_marts(settings: Settings, run_id: str, marts: list[str]) -> dict:
-    with measured("publish") as measure:
-        published = publish(
-            settings.warehouse, settings.serving_dir, run_id, marts, keep=settings.keep_snapshots
-        )
+    published = publish(
+        settings.warehouse, settings.serving_dir, run_id, marts, keep=settings.keep_snapshots,
+        grace_seconds=settings.snapshot_grace_hours * 3600, file_mode=settings.serving_file_mode,
+    )  # fmt: skip
     return {
         "serving_file": str(published.serving_file),
         "snapshot": str(published.snapshot_dir),
         "rows": published.rows,
-        "timing": _timed(settings, run_id, measure),
     }
 
 
@@ -156,33 +139,76 @@ def nightly_sync(as_of_date: str | None = None):
     try:
         settings = load_settings()
     except SettingsError as err:  # named in one line, not a traceback (the CLI checks before this)
-        get_run_logger().error("bad setting: %s", err)
-        return Failed(
-            message=f"bad setting: {err}", data={"run_id": "?", "status": "failed", "problem": str(err)}
-        )
+        return _refused(f"bad setting: {err}")
     as_of = as_of_date or (settings.as_of_date.isoformat() if settings.as_of_date else None)
-    run_id = new_run_id()
-    summary: dict = {"run_id": run_id, "as_of_date": as_of, "stale_sources": []}
-    summary["extract"] = extract_all(settings, run_id)
-    failed = [s for s in summary["extract"]["sources"] if not s["ok"]]
+    run = Run(settings, new_run_id(), as_of)
+    try:
+        run.begin(_flow_run_id())
+    except RunRefused as err:
+        return _refused(str(err))
+    summary: dict = {"run_id": run.run_id, "as_of_date": as_of, "stale_sources": []}
+    if run.abandoned:
+        summary["abandoned"] = [f"{r} {status} during {stage}" for r, status, stage in run.abandoned]
+    try:
+        problem = _stages(settings, run, summary)
+    except BaseException:
+        run.finish("crashed", "the flow itself raised (see the log)")
+        raise
+    status = "failed" if problem else "ok"
+    run.finish(status, problem)
+    return _finish(summary, problem)
+
+
+def _stages(settings: Settings, run: Run, summary: dict) -> str | None:
+    """Run the stages in order; the first one that fails stops the run. Returns the run's problem."""
+    with run.stage("extract") as stage:
+        summary["extract"] = extract_all(settings, run.run_id, stage)
+    summary.setdefault("extract", {"sources": []})
+    sources_run = summary["extract"]["sources"]
+    failed = [s for s in sources_run if not s["ok"]]
     summary["stale_sources"] = [s["source"] for s in failed]
-    if not summary["extract"]["sources"]:
-        return _finish(summary, "no sources configured: " + _how_to_configure())
-    if len(failed) == len(summary["extract"]["sources"]):
-        return _finish(summary, "; ".join(s["error"] for s in failed))
-    summary["quality"] = check_quality(settings, run_id)
-    if not summary["quality"]["ok"]:
-        return _finish(
-            summary, "quality errors, publish stopped: " + " | ".join(summary["quality"]["errors"])
-        )
-    summary["dbt"] = build_models(settings, run_id, as_of)
-    if not summary["dbt"]["success"]:
-        return _finish(
-            summary, "dbt build failed, publish stopped: " + " | ".join(summary["dbt"]["failures"])
-        )
-    summary["publish"] = publish_marts(settings, run_id, summary["dbt"]["marts"])
+    summary["extract"]["timing"] = stage.timing()
+    summary["extract"]["land_timing"] = run.record(
+        StageRecord(StageMeasure("land", stage.other_seconds, stage.measure.peak_rss_mb))
+    )
+    if stage.problem:
+        return stage.problem
+    if not sources_run:
+        return "no sources configured: " + _how_to_configure()
+    if len(failed) == len(sources_run):
+        return "; ".join(s["error"] for s in failed)
+    with run.stage("quality") as stage:
+        summary["quality"] = check_quality(settings, run.run_id)
+        if not summary["quality"]["ok"]:
+            stage.problem = "quality errors, publish stopped: " + " | ".join(summary["quality"]["errors"])
+    if stage.problem:
+        return stage.problem
+    summary["quality"]["timing"] = stage.timing()
+    with run.stage("dbt") as stage:
+        summary["dbt"] = build_models(settings, run.as_of)
+        if not summary["dbt"]["success"]:
+            stage.problem = "dbt build failed, publish stopped: " + " | ".join(summary["dbt"]["failures"])
+    if stage.problem:
+        return stage.problem
+    summary["dbt"]["timing"] = stage.timing()
+    with run.stage("publish") as stage:
+        summary["publish"] = publish_marts(settings, run.run_id, summary["dbt"]["marts"])
+    if stage.problem:
+        return stage.problem
+    summary["publish"]["timing"] = stage.timing()
     stale = "; ".join(s["error"] for s in failed)
-    return _finish(summary, f"published with stale sources: {stale}" if failed else None)
+    return f"published with stale sources: {stale}" if failed else None
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id) if flow_run.id else None
+
+
+def _refused(problem: str):
+    get_run_logger().error("%s", problem)
+    return Failed(message=problem, data={"run_id": "?", "status": "refused", "problem": problem})
 
 
 def _finish(summary: dict, problem: str | None):

@@ -31,6 +31,8 @@ def render_markdown(summary: dict) -> str:
         lines += [f"**Problem:** {summary['problem']}", ""]
     if summary.get("stale_sources"):
         lines += [f"**Stale sources:** {', '.join(summary['stale_sources'])}", ""]
+    if summary.get("abandoned"):
+        lines += [f"**Earlier runs that never finished:** {'; '.join(summary['abandoned'])}", ""]
     lines += ["| stream | status | read | landed | rejects | pages |", "|---|---|---|---|---|---|"]
     lines += _stream_rows(summary)
     quality = summary.get("quality")
@@ -49,6 +51,7 @@ def render_markdown(summary: dict) -> str:
 def render_text(summary: dict) -> str:
     """A few lines for the terminal: what ran, what failed, where the marts are."""
     out = [f"run {summary['run_id']}: {summary.get('status')}"]
+    out += [f"  earlier run {line} (now recorded)" for line in summary.get("abandoned", [])]
     for source in summary.get("extract", {}).get("sources", []):
         landed = sum(s["records_landed"] for s in source["streams"])
         read = sum(s["records_read"] for s in source["streams"])

@@ -14,13 +14,27 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from dotenv import load_dotenv
-from pydantic import Field, SerializeAsAny, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, SerializeAsAny, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.registry import sources
 from connectors.settings import ConnectContext, SettingsError, SourceSettings, describe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _octal_mode(value: Any) -> int:
+    """ "0640" → 0o640: the owner must keep read and write; execute bits and setuid have no place here."""
+    if isinstance(value, int):
+        mode = value
+    else:
+        try:
+            mode = int(str(value).strip(), 8)
+        except ValueError:
+            raise ValueError("expected an octal file mode such as 0600 or 0640") from None
+    if mode & ~0o666 or mode & 0o600 != 0o600:
+        raise ValueError("expected a file mode with owner read+write and no execute bits (0600, 0640)")
+    return mode
 
 
 class Settings(BaseSettings):
@@ -43,7 +57,17 @@ class Settings(BaseSettings):
         " opens read-only. Default: $SALESPIPE_HOME/serving",
     )
     keep_snapshots: Annotated[int, Field(ge=1)] = Field(
-        7, description="How many published snapshots to keep."
+        7, description="How many published snapshots to keep at least (see also SNAPSHOT_GRACE_HOURS)."
+    )
+    snapshot_grace_hours: Annotated[float, Field(ge=0)] = Field(
+        24.0,
+        description="A published snapshot is kept at least this long after it was replaced, so queries and"
+        " connections opened on it finish first.",
+    )
+    serving_file_mode: Annotated[int, BeforeValidator(_octal_mode)] = Field(
+        0o600,
+        description="Mode of the published files, octal: 0600 = only this user (the default); 0640 lets the"
+        " file's group (a BI service account) read them. The warehouse and logs stay 0600 either way.",
     )
     timezone: str = Field(
         "Europe/Moscow",

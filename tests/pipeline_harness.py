@@ -113,13 +113,7 @@ class SandboxPipeline:
             return con.execute(sql, params or []).fetchall()
 
     def marts_snapshot(self) -> dict[str, list[tuple]]:
-        """Every published mart as sorted rows: equal snapshots mean identical marts."""
-        with duckdb.connect(str(self.serving_file), read_only=True) as con:
-            names = [r[0] for r in con.execute(
-                "select view_name from duckdb_views() where schema_name = 'marts' and not internal"
-            ).fetchall()]  # fmt: skip
-            return {name: sorted(con.execute(f"select * from marts.{name}").fetchall(), key=repr)
-                    for name in sorted(names)}  # fmt: skip
+        return read_marts(self.serving_file)
 
     def close(self) -> None:
         self.landscape.stop()
@@ -146,6 +140,16 @@ class _OneStoreLandscape:
             "SALESPIPE_ONEC_USER": USER,
             "SALESPIPE_ONEC_PASSWORD": self.password,
         }
+
+
+def read_marts(serving_file: Path) -> dict[str, list[tuple]]:
+    """Every published mart as sorted rows: equal snapshots mean identical marts."""
+    with duckdb.connect(str(serving_file), read_only=True) as con:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()]  # fmt: skip
+        return {name: sorted(con.execute(f"select * from marts.{name}").fetchall(), key=repr)
+                for name in sorted(names)}  # fmt: skip
 
 
 def snapshot_differences(before: dict, after: dict, limit: int = 3) -> list[str]:

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from warehouse.pages import PageResult, PreparedPage, StreamLike, prepare_page  # noqa: F401 (PageResult re-exported)
 from warehouse.reconcile import KEY_DIGEST, STATE_DIGEST, Reconciliation
-from warehouse.schema import META_DDL, identifier, raw_table, raw_table_ddl, utc_now  # noqa: F401 (re-exported)
+from warehouse.schema import create_meta, identifier, raw_table, raw_table_ddl, utc_now  # noqa: F401 (re-exported)
 
 # DuckDB checkpoints automatically whenever the WAL passes `checkpoint_threshold` (16 MB by default):
 # every ~12 pages of 1C documents. Those checkpoints cost more each time (91 → 935 ms within one first
@@ -45,7 +45,7 @@ CHECKPOINT_THRESHOLD = "256MB"
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(META_DDL)
+    create_meta(con)
 
 
 class Landing(Reconciliation):

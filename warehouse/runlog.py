@@ -1,4 +1,10 @@
-"""`meta.runs` (one row per run × stream) and `meta.stage_timings` bookkeeping."""
+"""The run log: `meta.runs` (one row per run), `meta.run_stages` (run × stage) and `meta.stream_runs`
+(run × stream).
+
+Every row is inserted as `running` when its step starts and updated when it ends, so a run that was
+killed stays visible. The next run (holding the home's lock, so no other run can be alive) turns what
+was left `running` into `crashed` — or `cancelled`, when the stop was asked for — with `mark_abandoned`.
+"""
 
 from __future__ import annotations
 
@@ -33,14 +39,14 @@ class StreamRun:
 def record_stream_start(con: duckdb.DuckDBPyConnection, run: StreamRun) -> None:
     """Insert the row at the start, so a run killed mid-stream stays visible as 'running'."""
     con.execute(
-        "insert into meta.runs (run_id, source, stream, started_at, status) values (?, ?, ?, ?, ?)",
+        "insert into meta.stream_runs (run_id, source, stream, started_at, status) values (?, ?, ?, ?, ?)",
         [run.run_id, run.source, run.stream, run.started_at, run.status],
     )
 
 
 def record_stream_end(con: duckdb.DuckDBPyConnection, run: StreamRun) -> None:
     con.execute(
-        """update meta.runs set finished_at = ?, status = ?, records_read = ?, records_landed = ?,
+        """update meta.stream_runs set finished_at = ?, status = ?, records_read = ?, records_landed = ?,
                rejects = ?, pages = ?, error = ?
            where run_id = ? and source = ? and stream = ?""",
         [
@@ -58,10 +64,70 @@ def record_stream_end(con: duckdb.DuckDBPyConnection, run: StreamRun) -> None:
     )
 
 
-def record_stage_timing(
-    con: duckdb.DuckDBPyConnection, run_id: str, stage: str, seconds: float, peak_rss_mb: float | None
+def record_run_start(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, pid: int, host: str, as_of: str | None, flow_run_id
 ) -> None:
     con.execute(
-        "insert into meta.stage_timings values (?, ?, ?, ?, ?)",
-        [run_id, stage, seconds, peak_rss_mb, utc_now()],
+        """insert into meta.runs
+               (run_id, pid, host, started_at, status, stage, as_of_date, prefect_flow_run_id)
+           values (?, ?, ?, ?, 'running', 'start', ?, ?)""",
+        [run_id, pid, host, utc_now(), as_of, flow_run_id],
     )
+
+
+def record_run_end(con: duckdb.DuckDBPyConnection, run_id: str, status: str, problem: str | None) -> None:
+    con.execute(
+        "update meta.runs set finished_at = ?, status = ?, problem = ? where run_id = ?",
+        [utc_now(), status, problem, run_id],
+    )
+
+
+def record_stage_start(con: duckdb.DuckDBPyConnection, run_id: str, stage: str) -> None:
+    con.execute("update meta.runs set stage = ? where run_id = ?", [stage, run_id])
+    con.execute(
+        "insert into meta.run_stages (run_id, stage, status, started_at) values (?, ?, 'running', ?)",
+        [run_id, stage, utc_now()],
+    )
+
+
+def record_stage_end(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    stage: str,
+    *,
+    status: str,
+    seconds: float,
+    peak_rss_mb: float | None,
+    error: str | None = None,
+) -> None:
+    """End the stage's row; a stage with no row yet (`land`, split out of extract's time) gets one."""
+    updated = con.execute(
+        """update meta.run_stages set status = ?, finished_at = ?, seconds = ?, peak_rss_mb = ?, error = ?
+           where run_id = ? and stage = ? and status = 'running' returning 1""",
+        [status, utc_now(), seconds, peak_rss_mb, error, run_id, stage],
+    ).fetchall()
+    if not updated:
+        now = utc_now()
+        con.execute(
+            "insert into meta.run_stages values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, stage, status, now, now, seconds, peak_rss_mb, error],
+        )
+
+
+def mark_abandoned(con: duckdb.DuckDBPyConnection, cancelled: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Runs left `running` by a process that is gone: `cancelled` (run id → why) were asked to stop, the rest
+    crashed. Their unfinished stages and streams get the same status. Returns (run_id, status, stage)."""
+    left = con.execute("select run_id, stage from meta.runs where status = 'running' order by started_at")
+    abandoned = []
+    for run_id, stage in left.fetchall():
+        status = "cancelled" if run_id in cancelled else "crashed"
+        problem = cancelled.get(run_id) or f"the process ended without finishing (killed?) during {stage}"
+        record_run_end(con, run_id, status, problem)
+        for table in ("run_stages", "stream_runs"):
+            con.execute(
+                f"update meta.{table} set status = ?, finished_at = ?"
+                " where run_id = ? and status = 'running'",
+                [status, utc_now(), run_id],
+            )
+        abandoned.append((run_id, status, stage))
+    return abandoned

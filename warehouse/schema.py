@@ -8,6 +8,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+# Warehouses made before the run-level log kept one row per run × stream in meta.runs and the stage
+# times in meta.stage_timings: move them to their new tables before META_DDL creates the new ones.
+META_MIGRATIONS = (
+    (
+        "select 1 from duckdb_columns() where schema_name = 'meta' and table_name = 'runs'"
+        " and column_name = 'stream'",
+        "alter table meta.runs rename to stream_runs",
+    ),
+)
+META_LATE_MIGRATIONS = (
+    (
+        "select 1 from duckdb_tables() where schema_name = 'meta' and table_name = 'stage_timings'",
+        """insert into meta.run_stages (run_id, stage, status, started_at, finished_at, seconds, peak_rss_mb)
+           select run_id, stage, 'ok', recorded_at, recorded_at, seconds, peak_rss_mb from meta.stage_timings;
+           drop table meta.stage_timings""",
+    ),
+)
+
 META_DDL = """
 create schema if not exists meta;
 create sequence if not exists meta.load_seq start 1;
@@ -37,6 +55,19 @@ create table if not exists meta.rejects (
     rejected_at timestamp not null
 );
 create table if not exists meta.runs (
+    run_id varchar primary key,
+    pid integer not null,
+    host varchar,
+    started_at timestamp not null,
+    finished_at timestamp,
+    status varchar not null,           -- running, ok, failed, cancelled, crashed
+    stage varchar,                     -- the stage running now, or the one the run ended in
+    problem varchar,
+    as_of_date date,
+    prefect_flow_run_id varchar,
+    prefect_reconciled boolean default false
+);
+create table if not exists meta.stream_runs (
     run_id varchar not null,
     source varchar not null,
     stream varchar not null,
@@ -60,12 +91,15 @@ create table if not exists meta.quality_results (
     details varchar,
     checked_at timestamp not null
 );
-create table if not exists meta.stage_timings (
+create table if not exists meta.run_stages (
     run_id varchar not null,
-    stage varchar not null,
-    seconds double not null,
+    stage varchar not null,            -- extract, land, quality, dbt, publish
+    status varchar not null,           -- running, ok, failed, cancelled, crashed
+    started_at timestamp not null,
+    finished_at timestamp,
+    seconds double,
     peak_rss_mb double,
-    recorded_at timestamp not null
+    error varchar
 );
 """
 
@@ -103,3 +137,15 @@ def raw_table_ddl(source_schema: str, stream: str) -> str:
 def utc_now() -> dt.datetime:
     """Naive UTC, as every `*_at` column of the warehouse stores it."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def create_meta(con) -> None:
+    """Create the `meta` schema's tables, moving an older warehouse's bookkeeping to the current layout."""
+    con.execute("create schema if not exists meta")
+    for probe, statement in META_MIGRATIONS:
+        if con.execute(probe).fetchone():
+            con.execute(statement)
+    con.execute(META_DDL)
+    for probe, statement in META_LATE_MIGRATIONS:
+        if con.execute(probe).fetchone():
+            con.execute(statement)
