@@ -37,6 +37,8 @@ def describe(check: Check) -> str:
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
         if high == RUN_TIME:
             text = f"between {low:%Y-%m-%d} and the run's time + 1 day"
+        elif high is not None:
+            text = f"between {low} and {high:,}".replace(",", " ")
         else:
             text = f"≥ {low}"
     elif kind == "ExpectColumnValuesToBeInSet" and kwargs["value_set"] == [True]:

@@ -83,7 +83,9 @@ def _validate(gx, batch_definition, stream: StreamChecks, frame) -> list[CheckRe
             getattr(gx.expectations, check.expectation)(**check.kwargs, meta={"check": number})
         )
     # COMPLETE + index columns: a failure names the records (their source keys), not just bad values.
-    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [stream.key]}
+    # A 1C document is also shown with its number (labels): that is what a user finds it by in 1C.
+    names = [stream.key, *stream.labels]
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": names}
     validation = batch.validate(suite, result_format=result_format)
     outcomes = {outcome.expectation_config.meta["check"]: outcome for outcome in validation.results}
     return [_result(stream, check, outcomes[number]) for number, check in enumerate(stream.checks)]

@@ -11,7 +11,9 @@ import datetime as dt
 
 from quality.checks import (
     StreamChecks,
+    amount,
     at_least,
+    garbled,
     in_set,
     is_null,
     latest,
@@ -45,6 +47,7 @@ CALL_STATUSES = [1, 2, 3, 4, 5, 6, 7]
 # Contact fields staging reads phones and emails from (stg_amocrm__contact_phones / _emails).
 CONTACT_CODES = ["PHONE", "EMAIL"]
 CONTACT_NAMES = ["телефон", "phone", "email", "e-mail"]
+GARBLED_WHY = "names are text, not mojibake or U+FFFD (a wrong charset on the way)"
 
 
 # Catalogs: stream → (key column, why a blank name matters).
@@ -58,10 +61,9 @@ CATALOGS = {
 def _catalog(stream: str) -> StreamChecks:
     key, name_why = CATALOGS[stream]
     id_column, id_checks = integer_id(f"{stream} are joined by it")
-    checks = [*id_checks, not_null("name", name_why, "warning")]
-    return StreamChecks(
-        f"amocrm.{stream}", frame(stream, key, [id_column, f"{text('name')} as name"]), checks, key
-    )
+    checks = [*id_checks, not_null("name", name_why, "warning"), is_null("names_garbled", GARBLED_WHY)]
+    columns = [id_column, f"{text('name')} as name", f"{garbled(['name'])} as names_garbled"]
+    return StreamChecks(f"amocrm.{stream}", frame(stream, key, columns), checks, key)
 
 
 def _pipeline_status_rows() -> StreamChecks:
@@ -91,7 +93,8 @@ def _leads(now: dt.datetime, landed: set[str]) -> StreamChecks:
     columns = [
         id_column,
         f"{offending(['price'], 'decimal(18, 2)')} as price_not_numeric",
-        f"{number('price')} as price",
+        # As staging casts it: a price too big for DECIMAL(18, 2) is price_not_numeric's (one line, not two).
+        f"try_cast({text('price')} as decimal(18, 2)) as price",
         *created_columns,
         f"{unix_time('closed_at')} as closed_at",
         integers,
@@ -101,7 +104,7 @@ def _leads(now: dt.datetime, landed: set[str]) -> StreamChecks:
     checks = [
         *id_checks,
         is_null("price_not_numeric", "price is a number: won revenue and win rate by amount sum it"),
-        at_least("price", 0, "price is not negative: a deal amount cannot be"),
+        amount("price", "price is ≥ 0 and ≤ MAX_AMOUNT_RUB: a deal amount cannot be negative or that big"),
         *created_checks,
         moment("closed_at", now, "closed_at is not in the future (win rate and cycle length by month)"),
         not_above(
@@ -144,7 +147,8 @@ def _contacts(now: dt.datetime, landed: set[str]) -> StreamChecks:
                                   or lower(trim(custom_field ->> 'field_name')) in ({names}))
                                  and {text("$.values[0].value", "custom_field")} is not null)) > 0"""
     id_column, id_checks = integer_id("leads and calls point at a contact by it")
-    columns = [id_column, *created_columns, integers, times, f"{reachable} as has_phone_or_email"]
+    names = f"{garbled(['name', 'first_name', 'last_name'])} as names_garbled"
+    columns = [id_column, *created_columns, integers, times, f"{reachable} as has_phone_or_email", names]
     checks = [
         *id_checks,
         *created_checks,
@@ -157,6 +161,7 @@ def _contacts(now: dt.datetime, landed: set[str]) -> StreamChecks:
             "of its own)",
             "warning",
         ),
+        is_null("names_garbled", GARBLED_WHY),
     ]
     return StreamChecks("amocrm.contacts", frame("contacts", "contact_id", columns), checks, key="contact_id")
 

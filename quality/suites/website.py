@@ -12,7 +12,9 @@ import datetime as dt
 
 from quality.checks import (
     StreamChecks,
+    amount,
     at_least,
+    garbled,
     in_set,
     is_null,
     latest,
@@ -45,6 +47,14 @@ MONEY_FIELDS = ["total", "discount_total", "shipping_total", "total_tax"]
 DATE_FIELDS = [f"{name}{suffix}" for name in ("date_created", "date_modified", "date_completed", "date_paid")
                for suffix in ("", "_gmt")]  # fmt: skip
 LINE_NUMBERS = ["quantity", "price", "subtotal", "total", "total_tax"]
+# The customer's own words on the order: what a site order contributes to a customer's name.
+NAME_FIELDS = ["$.billing.first_name", "$.billing.last_name", "$.billing.company"]
+
+
+def _money(path: str, json: str = "_data") -> str:
+    """As staging casts it (DECIMAL(18, 2)): text that does not fit is `amounts_not_numeric`'s to name, so
+    an overflowing amount fails one check, not two."""
+    return f"try_cast({text(path, json)} as decimal(18, 2))"
 
 
 def _utc(field: str) -> str:
@@ -62,7 +72,8 @@ def _orders(now: dt.datetime) -> StreamChecks:
                lower({text("status")}) as status,
                {text("currency")} as currency,
                {offending(MONEY_FIELDS, "decimal(18, 2)")} as amounts_not_numeric,
-               {number("total")} as total,
+               {_money("total")} as total,
+               {garbled(NAME_FIELDS)} as names_garbled,
                {offending(DATE_FIELDS, "timestamp")} as dates_not_parseable,
                {_utc("date_created")} as created_at,
                {_utc("date_completed")} as completed_at,
@@ -85,7 +96,10 @@ def _orders(now: dt.datetime) -> StreamChecks:
         is_null(
             "amounts_not_numeric", "amounts are numeric text: staging casts them (revenue of site sales)"
         ),
-        at_least("total", 0, "an order total is not negative: it is a site sale's revenue"),
+        amount("total", "an order total is ≥ 0 and ≤ MAX_AMOUNT_RUB: it is a site sale's revenue"),
+        is_null(
+            "names_garbled", "the buyer's name is text, not mojibake or U+FFFD (a wrong charset on the way)"
+        ),
         is_null("dates_not_parseable", "dates parse as ISO date-times: staging casts them"),
         not_null("created_at", "date_created_gmt is there: orders are counted by their creation date"),
         moment("created_at", now, "date_created_gmt is not in the future"),
@@ -112,13 +126,13 @@ def _order_lines() -> StreamChecks:
         select latest._id || '/' || coalesce(line ->> 'id', '?') as order_line,
                {offending(LINE_NUMBERS, "decimal(18, 3)", "line")} as numbers_not_numeric,
                {number("quantity", "line")} as quantity,
-               {number("total", "line")} as total
+               {_money("total", "line")} as total
         from {latest(SCHEMA, "orders")} as latest,
              unnest(coalesce(json_extract(latest._data, '$.line_items[*]'), [])) as lines(line)"""
     checks = [
         is_null("numbers_not_numeric", "quantities and amounts are numeric: staging casts them"),
         at_least("quantity", 0, "a line quantity is not negative (refunds are separate records)"),
-        at_least("total", 0, "a line total is not negative: site sales' product revenue sums it"),
+        amount("total", "a line total is ≥ 0 and ≤ MAX_AMOUNT_RUB: site sales' product revenue sums it"),
     ]
     return StreamChecks("website.order_lines", sql, checks, key="order_line")
 
