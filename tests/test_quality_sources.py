@@ -431,7 +431,7 @@ def test_docs_quality_lists_every_check_as_declared():
     ]
     assert undocumented == [], "every check says why it matters"
     assert documented_table(DOC.read_text(encoding="utf-8")) == table(), (
-        "docs/QUALITY.md is stale: run /tmp/venv/bin/python -m quality.catalog --write"
+        "docs/QUALITY.md is stale: run .venv/bin/python -m quality.catalog --write"
     )
 
 

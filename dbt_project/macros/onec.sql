@@ -50,13 +50,16 @@
     coalesce(cast({{ json_expr }} ->> '{{ field }}' as boolean), {{ default }})
 {%- endmacro %}
 
-{#- Money: JSON numbers → DECIMAL(18,2). -#}
+{#- Money: JSON numbers → DECIMAL(18,2). TRY_CAST: a value that does not fit (9.99e17) would otherwise
+    fail the whole build with an anonymous "Conversion Error" inside some downstream table. The source's
+    data test `onec_values_fit` fails first and names the document, its number and the value, and the
+    models built on the source are skipped; the NULL never reaches a mart. -#}
 {% macro onec_money(json_expr, field) -%}
-    cast({{ json_expr }} ->> '{{ field }}' as decimal(18, 2))
+    try_cast({{ json_expr }} ->> '{{ field }}' as decimal(18, 2))
 {%- endmacro %}
 
 {% macro onec_quantity(json_expr, field) -%}
-    cast({{ json_expr }} ->> '{{ field }}' as decimal(18, 3))
+    try_cast({{ json_expr }} ->> '{{ field }}' as decimal(18, 3))
 {%- endmacro %}
 
 {#- Edm.Int64 arrives as a JSON string ("LineNumber":"1"). -#}
