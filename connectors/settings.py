@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,15 @@ class SourceSettings(BaseSettings):
     # Secret variables (without prefix) → what they are: each may instead name a Prefect Secret block in
     # <NAME>_BLOCK.
     secret_names: ClassVar[dict[str, str]] = {}
+
+    @field_validator("url", check_fields=False)
+    @classmethod
+    def _an_http_address(cls, value: str) -> str:
+        """Every source's URL: caught here rather than as a connection error after Prefect has started."""
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http(s) address such as https://host/path/")
+        return value.strip()
 
     @classmethod
     def prefix(cls) -> str:
@@ -77,6 +87,8 @@ def describe(err: ValidationError, prefix: str) -> str:
         variable = prefix + "_".join(str(part) for part in error["loc"]).upper()
         given = error.get("input")
         message = error["msg"].removeprefix("Value error, ")  # a validator's own words, as written
+        if error["type"].startswith(("date_", "datetime_")):  # pydantic's parser detail helps no operator
+            message = "expected a date as YYYY-MM-DD"
         problems.append(f"{variable}: {message[:1].lower() + message[1:]} (got {given!r})")
     return "; ".join(problems)
 

@@ -29,10 +29,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.lifecycle import HomeLock
     from flows.problems import HomeBusy, RunRefused
     from flows.report import render_text
-    from flows.settings import load_settings
+    from flows.settings import how_to_configure, load_settings
 
     try:  # a bad setting, a busy or unwritable home: one line at once, before Prefect starts
         settings = load_settings()
+        if not settings.sources:
+            print(f"salespipe: {how_to_configure()}", file=sys.stderr)
+            return EXIT_BAD_SETUP
         lock = HomeLock.hold(settings.home)  # the flow in this process keeps and releases it
     except SettingsError as err:
         print(f"salespipe: bad setting: {err}", file=sys.stderr)

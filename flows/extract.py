@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.errors import AuthError, IpBanned, SourceError
+from connectors.errors import AuthError, IpBanned, SourceError, Unreachable
 from connectors.source import Ability
 from warehouse.landing import Landing
 from warehouse.runlog import StreamRun, record_stream_end, record_stream_start
@@ -63,7 +63,8 @@ def sync_source(
         except SourceError as err:
             run.status, run.error = "failed", str(err)
             log.error("%s", err)
-            if isinstance(err, AuthError | IpBanned):  # every later stream would fail the same way
+            # Every later stream would fail the same way: one failure per source, not one per stream.
+            if isinstance(err, AuthError | IpBanned | Unreachable):
                 result.error = str(err)
         finally:
             record_stream_end(con, run)

@@ -23,14 +23,13 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
 
-from connectors.registry import sources
 from connectors.settings import SettingsError
 from flows.extract import sync_source
 from flows.metering import StageMeasure
-from flows.problems import RunRefused
+from flows.problems import RunRefused, explain
 from flows.report import render_markdown
 from flows.runs import Run, StageRecord
-from flows.settings import Settings, load_settings
+from flows.settings import Settings, how_to_configure, load_settings
 from flows.sources import connect, ensure_raw_tables
 from flows.transform import dbt_build
 from quality.runner import run_quality
@@ -85,18 +84,19 @@ def extract_all(settings: Settings, run_id: str, stage: StageRecord) -> dict:
     for source_id in settings.sources:
         task_run = extract_source.with_options(retries=settings.extract_retries)
         state = task_run(settings, source_id, run_id, return_state=True)
-        results.append(_source_summary(state, source_id))
+        results.append(_source_summary(state, source_id, settings.home))
     # Extract and land interleave page by page; the landing calls are timed, the rest is the source.
     stage.other_seconds = sum(s["land_seconds"] for r in results for s in r["streams"])
     return {"sources": results}
 
 
-def _source_summary(state, source_id: str) -> dict:
+def _source_summary(state, source_id: str, home) -> dict:
     outcome = state.result(raise_on_failure=False)
     if isinstance(outcome, dict):
         return outcome
-    # Anything else is a bug or a setting the connector refused: the source is stale, the others go on.
-    reason = f"{type(outcome).__name__}: {outcome}" if isinstance(outcome, Exception) else state.message
+    # Anything else is a setting the connector refused, a full disk or a bug: one line; the source is
+    # stale, the others go on.
+    reason = explain(outcome, home) if isinstance(outcome, BaseException) else state.message
     message = f"{source_id}: {reason}"
     return {"source": source_id, "ok": False, "error": message, "seconds": 0.0, "streams": []}
 
@@ -174,7 +174,7 @@ def _stages(settings: Settings, run: Run, summary: dict) -> str | None:
     if stage.problem:
         return stage.problem
     if not sources_run:
-        return "no sources configured: " + _how_to_configure()
+        return how_to_configure()
     if len(failed) == len(sources_run):
         return "; ".join(s["error"] for s in failed)
     with run.stage("quality") as stage:
@@ -219,8 +219,3 @@ def _finish(summary: dict, problem: str | None):
         get_run_logger().error(problem)
         return Failed(message=problem, data=summary)
     return Completed(message="published", data=summary)
-
-
-def _how_to_configure() -> str:
-    switches = [f"{d.settings.prefix()}{d.settings.switch} ({d.label})" for d in sources()]
-    return "set " + " or ".join(switches) + " (see .env.example)"

@@ -12,9 +12,10 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import BeforeValidator, Field, SerializeAsAny, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.registry import sources
@@ -97,6 +98,15 @@ class Settings(BaseSettings):
     # The configured sources' sections by source id (set by load_settings, never read from one variable).
     sources: dict[str, SerializeAsAny[SourceSettings]] = Field(default_factory=dict, exclude=False)
 
+    @field_validator("timezone")
+    @classmethod
+    def _a_known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Europe/Moscow") from None
+        return value
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         home = self.home.resolve()
@@ -129,6 +139,12 @@ def load_settings(env_file: str | os.PathLike | None = ".env") -> Settings:
         return Settings(sources=configured)
     except ValidationError as err:
         raise SettingsError(describe(err, "SALESPIPE_")) from None
+
+
+def how_to_configure() -> str:
+    """What to set when no source is configured."""
+    switches = [f"{d.settings.prefix()}{d.settings.switch} ({d.label})" for d in sources()]
+    return "no sources configured: set " + " or ".join(switches) + " (see .env.example)"
 
 
 def run_wide_env_names() -> list[str]:

@@ -65,13 +65,17 @@ def invoke_build(warehouse: Path, work: Path, dbt_vars_: dict, extra_args: list[
 NIGHTLY_EXCLUDES = ("--exclude-resource-type", "unit_test")
 
 
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
 def dbt_build(settings: Settings, as_of: dt.date | None) -> DbtOutcome:
     work, variables = settings.home / "dbt", dbt_vars(settings, as_of)
     result = invoke_build(settings.warehouse, work, variables, NIGHTLY_EXCLUDES)
     if result.exception is not None:
-        return DbtOutcome(False, [f"dbt could not run: {result.exception}"])
-    failures = [
-        f"{node.node.resource_type} {node.node.name}: {node.status} — {(node.message or '').strip()}"
+        return DbtOutcome(False, [f"dbt could not run: {_one_line(str(result.exception))}"])
+    failures = [  # one line each: dbt's messages span lines ("Runtime Error in test …\n  Invalid Input …")
+        f"{node.node.resource_type} {node.node.name}: {node.status} — {_one_line(node.message)}"
         for node in result.result
         if str(node.status) in ("error", "fail", "runtime error")
     ]

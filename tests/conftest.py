@@ -9,6 +9,8 @@ import tempfile
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="salespipe-prefect-")
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# The temporary server takes over 40 s to start on a loaded 2-core machine (Prefect's default gives it 20).
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 for name in list(os.environ):  # a developer's own settings must not leak into the tests
     if name.startswith("SALESPIPE_"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -65,14 +66,21 @@ def _lock_holder(home: Path) -> int | None:
         return None
 
 
-def test_kills_at_random_moments_then_a_clean_run_publishes_the_uninterrupted_marts(
-    tmp_path, onec, prefect_server
-):
-    reference = run_to_end(_env(tmp_path / "reference", onec, prefect_server))
-    assert reference.code == 0, reference.stderr[-2000:]
-    expected = read_marts(tmp_path / "reference" / "serving" / "serving.duckdb")
-    assert expected["customer_portfolio"], "the reference run published customers"
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, onec, prefect_server):
+    """One uninterrupted run: its home, its wall time and its marts."""
+    home = tmp_path_factory.mktemp("reference") / "home"
+    done = run_to_end(_env(home, onec, prefect_server))
+    assert done.code == 0, done.stdout[-1500:] + done.stderr[-1500:]
+    marts = read_marts(home / "serving" / "serving.duckdb")
+    assert marts["customer_portfolio"], "the reference run published customers"
+    return home, done.seconds, marts
 
+
+def test_kills_at_random_moments_then_a_clean_run_publishes_the_uninterrupted_marts(
+    tmp_path, onec, prefect_server, reference
+):
+    _, seconds, expected = reference
     home = tmp_path / "killed"
     env = _env(home, onec, prefect_server)
     seed = int(os.environ.get("SALESPIPE_RELIABILITY_SEED", time.time()))
@@ -80,7 +88,7 @@ def test_kills_at_random_moments_then_a_clean_run_publishes_the_uninterrupted_ma
     killed: list[tuple[int, float]] = []
     for _ in range(KILLS):
         process = start_run(env)
-        moment = rng.uniform(0.5, reference.seconds)
+        moment = rng.uniform(0.5, seconds)
         try:
             process.wait(moment)  # a run that ends first is simply not killed
         except subprocess.TimeoutExpired:
@@ -106,12 +114,13 @@ def test_kills_at_random_moments_then_a_clean_run_publishes_the_uninterrupted_ma
     assert sum(1 for row in log if row[2] == "crashed") >= len(killed) // 2
 
 
-def test_ctrl_c_stops_the_run_within_seconds_and_a_second_run_is_refused(tmp_path, onec, prefect_server):
+def test_ctrl_c_stops_the_run_within_seconds_and_a_second_run_is_refused(
+    tmp_path, onec, prefect_server, reference
+):
     home = tmp_path / "home"
+    shutil.copytree(reference[0], home, symlinks=True)  # tonight is the second night of this home
     env = _env(home, onec, prefect_server)
-    first = run_to_end(env)  # the second night is the interrupted one: its dbt log already exists
-    assert first.code == 0, first.stderr[-2000:]
-    published = read_marts(home / "serving" / "serving.duckdb")
+    published = reference[2]
     dbt_log = home / "dbt" / "logs" / "dbt.log"
     before = dbt_log.stat().st_mtime
 
@@ -132,11 +141,12 @@ def test_ctrl_c_stops_the_run_within_seconds_and_a_second_run_is_refused(tmp_pat
     assert done.code == 130
     assert "cancelled" in done.stderr
     log = runs_log(home / "warehouse.duckdb")
-    rows = {pid: (status, stage, problem) for _, pid, status, stage, problem, _ in log}
-    assert rows[process.pid] == ("cancelled", "dbt", "stopped by SIGINT")
+    rows = {pid: (status, stage, problem, flow_run) for _, pid, status, stage, problem, flow_run in log}
+    assert rows[process.pid][:3] == ("cancelled", "dbt", "stopped by SIGINT")
 
     after = run_to_end(env)
     assert after.code == 0, after.stderr[-2000:]
     assert snapshot_differences(published, read_marts(home / "serving" / "serving.duckdb")) == []
     statuses = [row[2] for row in runs_log(home / "warehouse.duckdb")]
     assert statuses == ["ok", "cancelled", "ok"]
+    assert prefect_server.flow_run_state(rows[process.pid][3]) == "CANCELLED"  # corrected at the next start

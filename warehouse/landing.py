@@ -100,10 +100,12 @@ class Landing(Reconciliation):
         return f"landed_{identifier(stream)}_{hashlib.md5(self.source.encode()).hexdigest()[:8]}"
 
     def cursor(self, stream: str) -> str | None:
-        row = self.con.execute(
+        # fetchall, not fetchone: DuckDB 2.0 keeps a result open until a fetch comes back empty, and an
+        # open result makes the connection refuse `register` (the version scan's next step).
+        rows = self.con.execute(
             "select cursor from meta.sync_state where source = ? and stream = ?", [self.source, stream]
-        ).fetchone()
-        return row[0] if row else None
+        ).fetchall()
+        return rows[0][0] if rows else None
 
     def _save_cursor(self, stream: str, cursor: str) -> None:
         # An update costs a third of `insert or replace` (no ON CONFLICT machinery); insert the first time.
@@ -111,7 +113,7 @@ class Landing(Reconciliation):
         updated = self.con.execute(
             "update meta.sync_state set cursor = ?, updated_at = ? where source = ? and stream = ?",
             [cursor, now, self.source, stream],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not updated:
             self.con.execute(
                 "insert into meta.sync_state values (?, ?, ?, ?)", [self.source, stream, cursor, now]

@@ -143,9 +143,9 @@ def create_meta(con) -> None:
     """Create the `meta` schema's tables, moving an older warehouse's bookkeeping to the current layout."""
     con.execute("create schema if not exists meta")
     for probe, statement in META_MIGRATIONS:
-        if con.execute(probe).fetchone():
+        if con.execute(probe).fetchall():
             con.execute(statement)
     con.execute(META_DDL)
     for probe, statement in META_LATE_MIGRATIONS:
-        if con.execute(probe).fetchone():
+        if con.execute(probe).fetchall():
             con.execute(statement)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from connectors.declaration import SourceDeclaration
@@ -21,6 +21,13 @@ class MetricaSettings(SourceSettings):
 
     url: str = Field(DEFAULT_URL, description="The Reporting API's address.")
     counter: str = Field(description="The counter (tag) id of the site.")
+
+    @field_validator("counter")
+    @classmethod
+    def _a_number(cls, value: str) -> str:
+        if not value.strip().isdigit():
+            raise ValueError("expected the counter's number, as in metrika.yandex.ru/dashboard?id=12345678")
+        return value.strip()
     start_date: dt.date = Field(dt.date(2023, 1, 1), description="Earliest day read on the first run.")
     revisit_days: NonNegativeInt = Field(
         3, description="Metrica revises the last days' figures: they are re-read every night."

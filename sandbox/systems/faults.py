@@ -4,6 +4,7 @@ front of it) produces, so connector retries, timeouts and crash recovery can be 
     faults.add(entity_set="Document_…", kind="429", nth=2, times=1, retry_after=1)
     faults.add(entity_set=None, kind="timeout", delay=3.0)     # None = any request
     faults.add(entity_set=…, kind="cut")                       # half the body, then close
+    faults.add(entity_set=…, kind="cp1251")                    # cp1251 bytes, declared UTF-8
     faults.add(entity_set=…, kind="hold"); faults.wait_until_held(); …; faults.release()
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("429", "503", "timeout", "cut", "hold")
+KINDS = ("429", "503", "timeout", "cut", "hold", "cp1251")
 
 
 @dataclass

@@ -6,7 +6,8 @@ the simulator (a `ServedSimulator`) answers it in the same steps for every syste
 
     locate(request)            the resource name that faults match and the request log records
     refuse(request)            an answer before any fault: outside the API, unauthorized, banned … or None
-    the fault, if one fires    429/503 → fault_reply(request, fault); "timeout" sleeps; "hold" waits
+    the fault, if one fires    429/503 → fault_reply(request, fault); "timeout" sleeps; "hold" waits;
+                               "cp1251" re-encodes the body as cp1251 under the same UTF-8 header
     route(request)             the answer, under `store_lock`; a "cut" fault delivers half of its body
     answered(request, reply)   after the answer is known and before it is sent (amoCRM's test hooks)
 
@@ -275,4 +276,6 @@ class ServedSimulator:
         with self.store_lock:
             reply = self.route(request)
         reply.cut = fault is not None and fault.kind == "cut"
+        if fault is not None and fault.kind == "cp1251":  # a misconfigured proxy or an old 1C web server
+            reply.body = reply.body.decode("utf-8").encode("cp1251", "replace")
         return reply
