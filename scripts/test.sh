@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# Two workers: most tests wait on dbt, Prefect or a sandbox server as much as they compute.
+exec .venv/bin/python -m pytest -n "${SALESPIPE_TEST_WORKERS:-2}" --dist worksteal "$@"

@@ -52,3 +52,12 @@ def pipeline_factory(tmp_path):
     yield make
     for pipeline in pipelines:
         pipeline.close()
+
+
+# The longest tests start first: with two workers (scripts/test.sh) the rest fills the other one meanwhile,
+# instead of one long test running alone at the end.
+LONGEST_FIRST = ("test_reliability_stops.py", "test_reliability_bad_inputs.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not any(name in item.nodeid for name in LONGEST_FIRST))
