@@ -32,13 +32,19 @@ class SourceSettings(BaseSettings):
     # <NAME>_BLOCK.
     secret_names: ClassVar[dict[str, str]] = {}
 
+    # What a source's `url` may be; a source that reads files declares ("file",).
+    url_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
+
     @field_validator("url", check_fields=False)
     @classmethod
-    def _an_http_address(cls, value: str) -> str:
+    def _an_address(cls, value: str) -> str:
         """Every source's URL: caught here rather than as a connection error after Prefect has started."""
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("expected an http(s) address such as https://host/path/")
+        where = parts.path if parts.scheme == "file" else parts.hostname
+        if parts.scheme not in cls.url_schemes or not where:
+            if cls.url_schemes == ("http", "https"):
+                raise ValueError("expected an http(s) address such as https://host/path/")
+            raise ValueError(f"expected a {' or '.join(cls.url_schemes)} address")
         return value.strip()
 
     @classmethod

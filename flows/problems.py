@@ -31,8 +31,11 @@ _MESSAGES = (
     (errno.EACCES, "Permission denied", "no permission to write {where}: check the folder's owner and mode"),
     (errno.EDQUOT, "Disk quota exceeded", "the disk quota is used up for {where}: free some space"),
     (errno.EEXIST, "File exists", "{where} is a file, not a folder: point SALESPIPE_HOME at a folder"),
-    (errno.ENOTDIR, "Not a directory", "{where} is under a file, not a folder: point SALESPIPE_HOME at a"
-     " folder"),  # fmt: skip
+    (
+        errno.ENOTDIR,
+        "Not a directory",
+        "{where} is under a file, not a folder: point SALESPIPE_HOME at a folder",
+    ),  # fmt: skip
 )
 
 

@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     )
     serving_dir: Path | None = Field(
         None,
-        description="Folder with runs/<run_id>/*.parquet, the `current` symlink and serving.duckdb that BI"
-        " opens read-only. Default: $SALESPIPE_HOME/serving",
+        description="Folder with runs/<run_id>/ (marts.duckdb and *.parquet, never rewritten), `current`,"
+        " `CURRENT` and serving.duckdb, the file BI opens read-only. Default: $SALESPIPE_HOME/serving",
     )
     keep_snapshots: Annotated[int, Field(ge=1)] = Field(
         7, description="How many published snapshots to keep at least (see also SNAPSHOT_GRACE_HOURS)."

@@ -38,6 +38,7 @@ STREAMS = (
 
 
 class TillSettings(SourceSettings):
+    url_schemes = ("file",)
     model_config = SettingsConfigDict(env_prefix="SALESPIPE_TILLS_")
     secret_names = ("TOKEN",)
 

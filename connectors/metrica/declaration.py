@@ -28,6 +28,7 @@ class MetricaSettings(SourceSettings):
         if not value.strip().isdigit():
             raise ValueError("expected the counter's number, as in metrika.yandex.ru/dashboard?id=12345678")
         return value.strip()
+
     start_date: dt.date = Field(dt.date(2023, 1, 1), description="Earliest day read on the first run.")
     revisit_days: NonNegativeInt = Field(
         3, description="Metrica revises the last days' figures: they are re-read every night."
