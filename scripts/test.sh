@@ -3,6 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# Three workers on two cores: many tests spend their time waiting on a `salespipe run` child process, a
-# Prefect server or a sandbox on loopback. Tests marked with one xdist_group share one worker.
-exec .venv/bin/python -m pytest -n "${SALESPIPE_TEST_WORKERS:-3}" --dist loadgroup "$@"
+# Two workers, one per core; tests marked with one xdist_group share a worker (and its fixtures).
+exec .venv/bin/python -m pytest -n "${SALESPIPE_TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -60,6 +60,13 @@ def _wait_for(condition, timeout: float, step: float = 0.05) -> bool:
     return False
 
 
+def _wait_until_publishing(runs: Path, before: set, process, timeout: float) -> None:
+    """Until the run starts writing a new snapshot folder (or ends)."""
+    _wait_for(
+        lambda: bool(set(runs.glob("*.partial")) - before) or process.poll() is not None, timeout, step=0.01
+    )
+
+
 def _lock_holder(home: Path) -> int | None:
     try:
         return json.loads((home / ".salespipe.lock").read_text())["pid"]
@@ -87,11 +94,18 @@ def test_kills_at_random_moments_then_a_clean_run_publishes_the_uninterrupted_ma
     seed = int(os.environ.get("SALESPIPE_RELIABILITY_SEED", time.time()))
     rng = random.Random(seed)
     killed: list[tuple[int, float]] = []
-    for _ in range(KILLS):
+    for number in range(KILLS):
+        runs = home / "serving" / "runs"
+        partials_before = set(runs.glob("*.partial"))
         process = start_run(env)
-        moment = rng.uniform(0.5, seconds)
+        started = time.monotonic()
+        if number % 10 == 9:  # publish lasts a fraction of a second: a uniform moment would never hit it
+            _wait_until_publishing(runs, partials_before, process, 4 * seconds)
+            moment = time.monotonic() - started + rng.uniform(0, 0.2)
+        else:
+            moment = rng.uniform(0.5, seconds)
         try:
-            process.wait(moment)  # a run that ends first is simply not killed
+            process.wait(max(0.0, started + moment - time.monotonic()))  # a run that ends first is not killed
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             killed.append((process.pid, moment))
@@ -104,13 +118,17 @@ def test_kills_at_random_moments_then_a_clean_run_publishes_the_uninterrupted_ma
     assert clean.code == 0, f"seed {seed}: {clean.stdout[-1500:]}{clean.stderr[-1500:]}"
     assert snapshot_differences(expected, read_marts(home / "serving" / "serving.duckdb")) == []
     log = runs_log(home / "warehouse.duckdb")
-    by_pid = {pid: (status, stage, flow_run) for _, pid, status, stage, _, flow_run in log}
+    by_pid = {pid: (run_id, status, flow_run) for run_id, pid, status, _, _, flow_run in log}
     assert len(killed) >= KILLS // 2, f"seed {seed}: most runs are killed, not finished ({killed})"
     for pid, moment in killed:
-        if pid in by_pid:  # a run killed before it took the home's lock left no row
-            status, stage, flow_run = by_pid[pid]
-            assert status == "crashed", f"seed {seed}: run of pid {pid} killed at {moment:.1f}s is {status}"
-            assert prefect_server.flow_run_state(flow_run) == "CRASHED"
+        if pid not in by_pid:  # killed before it took the home's lock: it left nothing
+            continue
+        run_id, status, flow_run = by_pid[pid]
+        if status == "ok":  # killed while the process exited, after the run had published and said so
+            assert (home / "serving" / "runs" / run_id / "marts.duckdb").exists()
+            continue
+        assert status == "crashed", f"seed {seed}: run of pid {pid} killed at {moment:.1f}s is {status}"
+        assert prefect_server.flow_run_state(flow_run) == "CRASHED"
     assert log[-1][2] == "ok"
     assert sum(1 for row in log if row[2] == "crashed") >= len(killed) // 2
 
