@@ -177,27 +177,37 @@ def _stages(settings: Settings, run: Run, summary: dict) -> str | None:
         return how_to_configure()
     if len(failed) == len(sources_run):
         return "; ".join(s["error"] for s in failed)
-    with run.stage("quality") as stage:
-        summary["quality"] = check_quality(settings, run.run_id)
-        if not summary["quality"]["ok"]:
-            stage.problem = "quality errors, publish stopped: " + " | ".join(summary["quality"]["errors"])
-    if stage.problem:
-        return stage.problem
-    summary["quality"]["timing"] = stage.timing()
-    with run.stage("dbt") as stage:
-        summary["dbt"] = build_models(settings, run.as_of)
-        if not summary["dbt"]["success"]:
-            stage.problem = "dbt build failed, publish stopped: " + " | ".join(summary["dbt"]["failures"])
-    if stage.problem:
-        return stage.problem
-    summary["dbt"]["timing"] = stage.timing()
-    with run.stage("publish") as stage:
-        summary["publish"] = publish_marts(settings, run.run_id, summary["dbt"]["marts"])
-    if stage.problem:
-        return stage.problem
-    summary["publish"]["timing"] = stage.timing()
+    later = (
+        ("quality", lambda: check_quality(settings, run.run_id), _quality_gate),
+        ("dbt", lambda: build_models(settings, run.as_of), _dbt_gate),
+        ("publish", lambda: publish_marts(settings, run.run_id, summary["dbt"]["marts"]), None),
+    )
+    for name, call, gate in later:
+        problem = _stage(run, summary, name, call, gate)
+        if problem:
+            return problem
     stale = "; ".join(s["error"] for s in failed)
     return f"published with stale sources: {stale}" if failed else None
+
+
+def _stage(run: Run, summary: dict, name: str, call, gate) -> str | None:
+    """Run one stage into summary[name]; its problem (an exception, or what its gate says) or None."""
+    with run.stage(name) as stage:
+        summary[name] = call()
+        stage.problem = gate(summary[name]) if gate else None
+    if stage.problem:
+        return stage.problem
+    summary[name]["timing"] = stage.timing()
+    return None
+
+
+def _quality_gate(result: dict) -> str | None:
+    return None if result["ok"] else "quality errors, publish stopped: " + " | ".join(result["errors"])
+
+
+def _dbt_gate(result: dict) -> str | None:
+    failures = " | ".join(result["failures"])
+    return None if result["success"] else f"dbt build failed, publish stopped: {failures}"
 
 
 def _flow_run_id() -> str | None:
