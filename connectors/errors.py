@@ -157,21 +157,31 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def server_error_text(response) -> str:
     """The server's own explanation: OData v3 `odata.error`, v4 `error`, problem+json, else the text."""
+    said = structured_error_text(response)
+    if said is not None:
+        return said
+    return one_line(response.text, limit=200) or "(empty body)"
+
+
+def structured_error_text(response) -> str | None:
+    """The explanation a JSON error body gives (`odata.error`, `error`, problem+json), else None. A 5xx
+    keeps it through the retries: 1C's "(code 6)" says more than "500 Internal Server Error", while a
+    proxy's HTML error page says nothing worth a line."""
     try:
         body = response.json()
     except ValueError:
-        return one_line(response.text, limit=200) or "(empty body)"
-    if isinstance(body, dict):
-        error = body.get("odata.error") or body.get("error")
-        if isinstance(error, dict):
-            message = error.get("message")
-            message = message.get("value") if isinstance(message, dict) else message
-            code = error.get("code")
-            return f"{message} (code {code})" if code not in (None, "") else str(message)
-        problem = [str(body[field]) for field in ("title", "detail") if body.get(field)]
-        if problem:
-            return " — ".join(problem)
-    return one_line(response.text, limit=200)
+        return None
+    if not isinstance(body, dict):
+        return None
+    error = body.get("odata.error") or body.get("error")
+    if isinstance(error, dict):
+        message = error.get("message")
+        message = message.get("value") if isinstance(message, dict) else message
+        code = error.get("code")
+        message = one_line(str(message), limit=300)
+        return f"{message} (code {code})" if code not in (None, "") else message
+    problem = [str(body[field]) for field in ("title", "detail") if body.get(field)]
+    return one_line(" — ".join(problem), limit=300) if problem else None
 
 
 def standard_reason(status: int) -> str:

@@ -39,6 +39,7 @@ from connectors.errors import (
     redact_url,
     server_error_text,
     standard_reason,
+    structured_error_text,
 )
 from connectors.http_parts import (
     BodyProblem,
@@ -259,7 +260,8 @@ class HttpClient:
             return self._error(RateLimited, url, stream, phrase, status, **kw)
         transient = status in RETRY_STATUSES
         cls = ServerError if status >= 500 else BadResponse
-        detail = "" if transient else f": {server_error_text(response)}"
+        said = structured_error_text(response) if transient else server_error_text(response)
+        detail = f": {said}" if said else ""
         return self._error(cls, url, stream, phrase + detail, status, transient=transient, **kw)
 
     def _parse_json(self, response: requests.Response, url: str, stream: str, method: str = "GET") -> Any:

@@ -166,6 +166,18 @@ def test_gives_up_after_max_retries_with_server_error(server, sleeps):
     assert "502 Bad Gateway (gave up after 4 attempts)" in str(caught.value)
 
 
+def test_a_5xx_keeps_1cs_own_words_and_code_after_the_retries(server, sleeps):
+    body = {"odata.error": {"code": "6", "message": {"value": f"Ошибка СУБД:\n нет доступа для {PASSWORD}"}}}
+    server.scripts["/r"] = [("json", 500, body, {})]
+    with pytest.raises(ServerError) as caught:
+        make_client(sleeps).get(server.url + "/r", stream="things")
+    assert server.calls["/r"] == 4
+    assert str(caught.value).endswith(
+        ": 500 Internal Server Error: Ошибка СУБД: нет доступа для *** (code 6) (gave up after 4 attempts)"
+    )
+    assert_no_secret(str(caught.value))
+
+
 def test_rate_limited_after_retries(server, sleeps):
     server.scripts["/r"] = [("json", 429, {}, {"Retry-After": "0"})]
     with pytest.raises(RateLimited):
