@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import duckdb
+from prefect import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Cancelled, Crashed
 
 from flows.lifecycle import HomeLock, Stopper, clear_stop_notes, host_name, make_private, read_stop_notes
 from flows.metering import StageMeasure, measured
@@ -136,10 +139,13 @@ def _reconcile_prefect(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if not rows:
         return
-    from prefect import get_client
-    from prefect.exceptions import ObjectNotFound
-    from prefect.states import Cancelled, Crashed
+    try:
+        _set_prefect_states(con, rows)
+    except Exception as err:  # Prefect's API is a nicety here: the run goes on, the next one tries again
+        log.warning("Prefect states of earlier runs not corrected: %s", err)
 
+
+def _set_prefect_states(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     with get_client(sync_client=True) as client:
         for run_id, status, flow_run_id, problem in rows:
             try:
