@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -33,7 +32,7 @@ import duckdb
 
 from flows.problems import HomeBusy, RunRefused, explain
 from warehouse.landing import ensure_meta
-from warehouse.runlog import record_run_end
+from warehouse.runlog import record_run_ended_early
 
 log = logging.getLogger("salespipe.lifecycle")
 
@@ -166,12 +165,7 @@ class Stopper:
         # If this one cannot get in, the stop note tells the next run instead.
         with duckdb.connect(str(self.warehouse)) as con:
             ensure_meta(con)
-            record_run_end(con, self.run_id, "cancelled", why)
-            for table in ("run_stages", "stream_runs"):
-                con.execute(
-                    f"update meta.{table} set status = 'cancelled' where run_id = ? and status = 'running'",
-                    [self.run_id],
-                )
+            record_run_ended_early(con, self.run_id, "cancelled", why)
 
 
 def _end_children() -> None:
@@ -187,7 +181,3 @@ def _end_children() -> None:
                 os.kill(int(entry.name), signal.SIGTERM)
             except OSError:
                 pass
-
-
-def host_name() -> str:
-    return socket.gethostname()

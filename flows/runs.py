@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID
@@ -20,7 +21,7 @@ from prefect import get_client
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled, Crashed
 
-from flows.lifecycle import HomeLock, Stopper, clear_stop_notes, host_name, make_private, read_stop_notes
+from flows.lifecycle import HomeLock, Stopper, clear_stop_notes, make_private, read_stop_notes
 from flows.metering import StageMeasure, measured
 from flows.problems import RunRefused, explain
 from flows.settings import Settings
@@ -78,7 +79,7 @@ class Run:
                 self.abandoned = mark_abandoned(con, read_stop_notes(home))
                 clear_stop_notes(home)
                 record_run_start(
-                    con, self.run_id, pid=os.getpid(), host=host_name(), as_of=self.as_of,
+                    con, self.run_id, pid=os.getpid(), host=socket.gethostname(), as_of=self.as_of,
                     flow_run_id=flow_run_id,
                 )  # fmt: skip
                 _reconcile_prefect(con)

@@ -16,6 +16,7 @@ for name in list(os.environ):  # a developer's own settings must not leak into t
     if name.startswith("SALESPIPE_"):
         del os.environ[name]
 
+import duckdb  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.pipeline_harness import SandboxPipeline  # noqa: E402
@@ -38,6 +39,17 @@ def company_factory():
 def company(company_factory):
     """A read-only company (tests that change it make their own with company_factory)."""
     return company_factory()
+
+
+@pytest.fixture
+def con():
+    """An in-memory warehouse with the `meta` schema (modules that need a file define their own `con`)."""
+    from warehouse.landing import ensure_meta
+
+    connection = duckdb.connect()
+    ensure_meta(connection)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
-import pytest
-
 from connectors.onec.client import STREAMS
 from quality.runner import run_quality
-from warehouse.landing import Landing, ensure_meta
+from warehouse.landing import Landing
 
 NOW = dt.datetime(2026, 9, 30, 12, 0)
 SPECS = {spec.name: spec for spec in STREAMS}
@@ -41,14 +38,6 @@ def shipment(key: str, **changes) -> dict:
     }
     record.update(changes)
     return record
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    ensure_meta(connection)
-    yield connection
-    connection.close()
 
 
 def land(con, records: list[dict], run_id: str = "r1") -> None:

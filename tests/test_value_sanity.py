@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import duckdb
 import pytest
 
 from connectors.onec.client import STREAMS
@@ -19,18 +18,10 @@ from quality.checks import MAX_AMOUNT_RUB
 from quality.runner import run_quality
 from sandbox.systems import store_of
 from tests.test_quality import NOW, shipment
-from warehouse.landing import Landing, ensure_meta
+from warehouse.landing import Landing
 
 SPECS = {spec.name: spec for spec in STREAMS}
 COUNTERPARTY = "11111111-1111-1111-1111-111111111111"
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    ensure_meta(connection)
-    yield connection
-    connection.close()
 
 
 def land(con, stream: str, records: list[dict]) -> None:

@@ -122,12 +122,16 @@ def mark_abandoned(con: duckdb.DuckDBPyConnection, cancelled: dict[str, str]) ->
     for run_id, stage in left.fetchall():
         status = "cancelled" if run_id in cancelled else "crashed"
         problem = cancelled.get(run_id) or f"the process ended without finishing (killed?) during {stage}"
-        record_run_end(con, run_id, status, problem)
-        for table in ("run_stages", "stream_runs"):
-            con.execute(
-                f"update meta.{table} set status = ?, finished_at = ?"
-                " where run_id = ? and status = 'running'",
-                [status, utc_now(), run_id],
-            )
+        record_run_ended_early(con, run_id, status, problem)
         abandoned.append((run_id, status, stage))
     return abandoned
+
+
+def record_run_ended_early(con: duckdb.DuckDBPyConnection, run_id: str, status: str, problem: str) -> None:
+    """A run that stopped before its end (cancelled, crashed): it and its unfinished stages and streams."""
+    record_run_end(con, run_id, status, problem)
+    for table in ("run_stages", "stream_runs"):
+        con.execute(
+            f"update meta.{table} set status = ?, finished_at = ? where run_id = ? and status = 'running'",
+            [status, utc_now(), run_id],
+        )
