@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from connectors.onec.client import STREAMS, _without_navigation_links
+from connectors.onec.client import _without_navigation_links
+from connectors.onec.streams import STREAMS
 from sandbox.systems import store_of
 from sandbox.world.company import generate_company
 from warehouse.landing import Landing, ensure_meta

@@ -19,7 +19,7 @@ import http.client
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
@@ -125,6 +125,11 @@ class HttpClient:
         """A successful (< 400) response, after retries; raises a SourceError subclass otherwise."""
         return self._request_with_retries("GET", url, params, stream, parse_json=False)[1]
 
+    def get_streamed(self, url: str, *, stream: str, read: Callable[[Iterator[bytes]], Any]) -> Any:
+        """`read(chunks)` of a body never held whole (1C's $metadata: ~17 MB), retried and typed as get(): a
+        body cut short or stalled mid-way is retried too, and `read` gets the fresh body from its start."""
+        return self._request_with_retries("GET", url, None, stream, parse_json=read)[0]
+
     def get_json(
         self, url: str, params: Mapping[str, Any] | None = None, *, stream: str
     ) -> tuple[Any, requests.Response]:
@@ -169,7 +174,7 @@ class HttpClient:
         url: str,
         params: Mapping[str, Any] | None,
         stream: str,
-        parse_json: bool,
+        parse_json: bool | Callable[[Iterator[bytes]], Any],
         body: Mapping[str, Any] | None = None,
         send_auth: bool = True,
         idempotent: bool = True,
@@ -199,16 +204,18 @@ class HttpClient:
             self._sleep(delay)
 
     def _attempt(
-        self, method: str, url: str, stream: str, parse_json: bool, body=None, send_auth: bool = True
+        self, method: str, url: str, stream: str, parse_json, body=None, send_auth: bool = True
     ) -> tuple[Any, requests.Response]:
         if self._limiter:
             self._limiter.wait()
         # An explicit no-op auth overrides the session's (requests falls back to it on auth=None).
         auth = None if send_auth else no_auth
+        timeout, lazy = (self.connect_timeout, self.timeout), callable(parse_json)  # lazy: get_streamed
         try:
-            response = self.session.request(
-                method, url, json=body, auth=auth, timeout=(self.connect_timeout, self.timeout)
-            )
+            response = self.session.request(method, url, json=body, auth=auth, timeout=timeout, stream=lazy)
+            if lazy and response.status_code < 400:
+                with response:  # a body that fails mid-way is mapped below like a failed request
+                    return parse_json(response.iter_content(1 << 16)), response
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             # `from None`: the chained exception's text holds the raw URL with its query.
             raise self._transport_error(exc, url, stream, method) from None

@@ -8,7 +8,10 @@ as data in `abilities` instead of extract probing for methods:
   date_modified_gmt);
 - READ_KEYS: fetch whole records by key (`read_keys`), to re-read what a scan found changed or missing;
 - COMPLETED_RANGE: a window read returns its range in full (`completed_range`), so what landed in that
-  range before and is missing now was removed at the source (Metrica's revised days).
+  range before and is missing now was removed at the source (Metrica's revised days);
+- DISCOVERS: what the source holds depends on how it is set up (1C's configuration), found by `discover`
+  before any read, given what the last run remembered: which streams are absent (skipped, not failed),
+  which are required (without them nothing is published) and what to remember for the next run.
 
 Per-stream behaviour (how a list is paged, which parameters it needs) belongs to the stream's own
 declaration in `connectors/<source>/streams.py`, not to branches on the stream name in the client.
@@ -18,7 +21,8 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from contract.records import Page, StreamSpec
@@ -28,6 +32,18 @@ class Ability(enum.Enum):
     SCAN_VERSIONS = "scan_versions"
     READ_KEYS = "read_keys"
     COMPLETED_RANGE = "completed_range"
+    DISCOVERS = "discover"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What a DISCOVERS source found before reading."""
+
+    profile: str  # e.g. 1C's "bp30"
+    summary: str  # one line for the run report: what was found, how and how long it took
+    absent: Mapping[str, str] = field(default_factory=dict)  # stream → why the source has none
+    required: frozenset[str] = frozenset()  # a failure of one of these fails the source
+    memory: Mapping[str, Any] = field(default_factory=dict)  # handed back to `discover` next run
 
 
 @runtime_checkable
@@ -59,10 +75,15 @@ class ReportsCompletedRange(Protocol):
     def completed_range(self, stream_name: str) -> tuple[str, str] | None: ...
 
 
+class Discovers(Protocol):
+    def discover(self, remembered: Mapping[str, Any] | None) -> Discovery: ...
+
+
 ABILITY_METHODS = {
     Ability.SCAN_VERSIONS: "scan_versions",
     Ability.READ_KEYS: "read_keys",
     Ability.COMPLETED_RANGE: "completed_range",
+    Ability.DISCOVERS: "discover",
 }
 
 

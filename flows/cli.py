@@ -60,10 +60,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
     sources = tuple(name.strip() for name in args.sources.split(",") if name.strip())
-    return run_demo(scale=args.scale, seed=args.seed, home=args.home, nights=args.nights, sources=sources)
+    return run_demo(
+        scale=args.scale,
+        seed=args.seed,
+        home=args.home,
+        nights=args.nights,
+        sources=sources,
+        onec_configuration=args.onec_configuration,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from sandbox.world.reference import CONFIGURATIONS as ONEC_CONFIGURATIONS  # the demo's only
+
     parser = argparse.ArgumentParser(prog="salespipe", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="sync the configured sources, build and publish the marts")
@@ -77,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulated = ",".join(d.id for d in sources() if d.sandbox)
     demo.add_argument(
         "--sources", default=simulated, help=f"sandbox systems to start, comma-separated: {simulated}"
+    )
+    demo.add_argument(
+        "--onec-configuration",
+        choices=ONEC_CONFIGURATIONS,
+        default="ut11",
+        help="the 1C configuration the sandbox's base runs (salespipe detects it, as with a real base)",
     )
     demo.set_defaults(func=cmd_demo)
     return parser

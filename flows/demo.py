@@ -10,6 +10,9 @@ from pathlib import Path
 
 
 def _point_settings_at(home: Path, landscape) -> None:
+    # salespipe must find the sandbox's 1C configuration the way it finds a customer's, by detection: a
+    # configuration forced from the caller's environment would hide a detection that fails.
+    os.environ.pop("SALESPIPE_ONEC_CONFIGURATION", None)
     os.environ.update(
         {
             "SALESPIPE_HOME": str(home),
@@ -21,21 +24,40 @@ def _point_settings_at(home: Path, landscape) -> None:
     )
 
 
+def start_landscape(*, scale: float, seed: int, sources: tuple[str, ...] | None, onec_configuration: str):
+    """The sandbox company's systems, started, its 1C in `onec_configuration`; says where each serves."""
+    from sandbox.landscape import SandboxLandscape
+
+    landscape = SandboxLandscape.generate(
+        scale=scale, seed=seed, sources=sources, configuration=onec_configuration
+    ).start()
+    for source, url in landscape.urls.items():
+        runs = f", configuration {landscape.onec_configuration}" if source == "onec" else ""
+        print(f"sandbox {landscape.labels[source]} (scale {scale}, seed {seed}{runs}) serving on {url}")
+    return landscape
+
+
 def run_demo(
-    *, scale: float, seed: int, home: str, nights: int = 1, sources: tuple[str, ...] | None = None
+    *,
+    scale: float,
+    seed: int,
+    home: str,
+    nights: int = 1,
+    sources: tuple[str, ...] | None = None,
+    onec_configuration: str = "ut11",
 ) -> int:
-    """`sources`: the sandbox systems to start (None: every source that has one)."""
+    """`sources`: the sandbox systems to start (None: every source that has one); `onec_configuration`:
+    the configuration the sandbox's 1C runs (ut11, bp30, unf)."""
     from flows.report import render_text
     from flows.run import run_flow
-    from sandbox.landscape import SandboxLandscape
     from sandbox.verify import compare, headlines
 
     started = time.perf_counter()
     home_path = Path(home).resolve()
     home_path.mkdir(parents=True, exist_ok=True)
-    landscape = SandboxLandscape.generate(scale=scale, seed=seed, sources=sources).start()
-    for source, url in landscape.urls.items():
-        print(f"sandbox {landscape.labels[source]} (scale {scale}, seed {seed}) serving on {url}")
+    landscape = start_landscape(
+        scale=scale, seed=seed, sources=sources, onec_configuration=onec_configuration
+    )
     _point_settings_at(home_path, landscape)
     try:
         for night in range(1, nights + 1):

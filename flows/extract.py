@@ -21,9 +21,18 @@ import duckdb
 from connectors.errors import AuthError, IpBanned, SourceError, Unreachable
 from connectors.source import Ability
 from warehouse.landing import Landing
-from warehouse.runlog import StreamRun, record_stream_end, record_stream_start
+from warehouse.runlog import (
+    StreamRun,
+    last_source_memory,
+    record_source_profile,
+    record_stream_end,
+    record_stream_start,
+)
 
 log = logging.getLogger("salespipe.extract")
+
+
+DONE = ("ok", "absent")  # a stream the source does not have is done, not failed
 
 
 @dataclass
@@ -31,14 +40,26 @@ class SourceResult:
     source: str
     streams: list[StreamRun] = field(default_factory=list)
     error: str | None = None
+    profile: str | None = None  # what a discovering source found (1C: its configuration), one line
+    # Streams without which the source publishes nothing; None: all of them (also once a source stopped
+    # part-way: bad credentials, host down).
+    required: frozenset[str] | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None and all(run.status == "ok" for run in self.streams)
+        return self.error is None and all(run.status in DONE for run in self.streams)
 
     @property
     def failed_streams(self) -> list[str]:
-        return [run.stream for run in self.streams if run.status != "ok"]
+        return [run.stream for run in self.streams if run.status not in DONE]
+
+    @property
+    def usable(self) -> bool:
+        """Its data can be published: nothing stopped it and no required stream failed (an optional one that
+        failed leaves its numbers unknown and the source stale)."""
+        if self.required is None:
+            return self.ok
+        return bool(self.streams) and not self.required.intersection(self.failed_streams)
 
 
 def sync_source(
@@ -53,6 +74,8 @@ def sync_source(
     """Sync every stream of `source`; a failing stream does not stop the others, bad credentials do."""
     landing = Landing(con, run_id=run_id, source=source_id, schema=f"raw_{source_id}")
     result = SourceResult(source=source_id)
+    if Ability.DISCOVERS in source.abilities and not _discover(con, source, result, run_id):
+        return result
     for spec in source.streams:
         run = StreamRun(run_id=run_id, source=source_id, stream=spec.name)
         result.streams.append(run)
@@ -69,10 +92,32 @@ def sync_source(
         finally:
             record_stream_end(con, run)
         if result.error:
+            result.required = None  # stopped part-way: nothing of it is publishable as tonight's
             break
     if result.error is None and not result.ok:
         result.error = f"{source_id}: streams failed: {', '.join(result.failed_streams)}"
     return result
+
+
+def _discover(con: duckdb.DuckDBPyConnection, source, result: SourceResult, run_id: str) -> bool:
+    """Let the source find out what it holds; record it, and its absent streams. False: it could not."""
+    try:
+        found = source.discover(last_source_memory(con, result.source))
+    except SourceError as err:
+        result.error = str(err)
+        log.error("%s", err)
+        return False
+    record_source_profile(
+        con, run_id, result.source, found.profile, found.summary, sorted(found.absent), found.memory
+    )
+    log.info("%s: %s", result.source, found.summary)
+    result.profile, result.required = found.summary, frozenset(found.required)
+    for stream, why in found.absent.items():
+        run = StreamRun(run_id=run_id, source=result.source, stream=stream, status="absent", error=why)
+        record_stream_start(con, run)
+        record_stream_end(con, run)
+        result.streams.append(run)
+    return True
 
 
 @contextmanager

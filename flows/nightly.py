@@ -69,6 +69,8 @@ def extract_source(settings: Settings, source_id: str, run_id: str):
     summary = {
         "source": source_id,
         "ok": result.ok,
+        "usable": result.usable,
+        "profile": result.profile,
         "error": result.error,
         "seconds": round(time.perf_counter() - started, 2),
         "streams": [{k: v for k, v in asdict(s).items() if k != "started_at"} for s in result.streams],
@@ -98,7 +100,14 @@ def _source_summary(state, source_id: str, home) -> dict:
     # stale, the others go on.
     reason = explain(outcome, home) if isinstance(outcome, BaseException) else state.message
     message = f"{source_id}: {reason}"
-    return {"source": source_id, "ok": False, "error": message, "seconds": 0.0, "streams": []}
+    return {
+        "source": source_id,
+        "ok": False,
+        "usable": False,
+        "error": message,
+        "seconds": 0.0,
+        "streams": [],
+    }
 
 
 @task(name="quality", cache_policy=NO_CACHE)
@@ -175,7 +184,7 @@ def _stages(settings: Settings, run: Run, summary: dict) -> str | None:
         return stage.problem
     if not sources_run:
         return how_to_configure()
-    if len(failed) == len(sources_run):
+    if not any(s["usable"] for s in sources_run):  # nothing publishable: keep yesterday's snapshot
         return "; ".join(s["error"] for s in failed)
     later = (
         ("quality", lambda: check_quality(settings, run.run_id), _quality_gate),

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 
+def _sources(summary: dict) -> list[dict]:
+    return summary.get("extract", {}).get("sources", [])
+
+
 def _stream_rows(summary: dict) -> list[str]:
     rows = []
-    for source in summary.get("extract", {}).get("sources", []):
+    for source in _sources(summary):
         for stream in source["streams"]:
             rows.append(
                 f"| {source['source']}.{stream['stream']} | {stream['status']} | {stream['records_read']} "
@@ -33,7 +37,8 @@ def render_markdown(summary: dict) -> str:
         lines += [f"**Stale sources:** {', '.join(summary['stale_sources'])}", ""]
     if summary.get("abandoned"):
         lines += [f"**Earlier runs that never finished:** {'; '.join(summary['abandoned'])}", ""]
-    lines += ["| stream | status | read | landed | rejects | pages |", "|---|---|---|---|---|---|"]
+    lines += [f"**{s['source']}:** {s['profile']}" for s in _sources(summary) if s.get("profile")]
+    lines += ["", "| stream | status | read | landed | rejects | pages |", "|---|---|---|---|---|---|"]
     lines += _stream_rows(summary)
     quality = summary.get("quality")
     if quality:
@@ -52,7 +57,9 @@ def render_text(summary: dict) -> str:
     """A few lines for the terminal: what ran, what failed, where the marts are."""
     out = [f"run {summary['run_id']}: {summary.get('status')}"]
     out += [f"  earlier run {line} (now recorded)" for line in summary.get("abandoned", [])]
-    for source in summary.get("extract", {}).get("sources", []):
+    for source in _sources(summary):
+        if source.get("profile"):
+            out.append(f"  {source['source']}: {source['profile']}")
         landed = sum(s["records_landed"] for s in source["streams"])
         read = sum(s["records_read"] for s in source["streams"])
         rejects = sum(s["rejects"] for s in source["streams"])

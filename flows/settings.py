@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     lost_after_days: Annotated[int, Field(gt=0)] = Field(
         180, description="A customer with no sale for this many days is lost (counted in the month it falls)."
     )
+    default_payment_term_days: Annotated[int, Field(ge=0)] = Field(
+        5,
+        description="An invoice without its own due date in 1C is due this many calendar days after its date"
+        " (receivables).",
+    )
     http_timeout: Annotated[float, Field(gt=0)] = Field(
         60.0, description="Seconds to wait for a response (1C can take >30 s on the first call after idle)."
     )

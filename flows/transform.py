@@ -23,7 +23,11 @@ class DbtOutcome:
 
 
 def dbt_vars(settings: Settings, as_of: dt.date | None) -> dict:
-    values = {"timezone": settings.timezone, "lost_after_days": settings.lost_after_days}
+    values = {
+        "timezone": settings.timezone,
+        "lost_after_days": settings.lost_after_days,
+        "default_payment_term_days": settings.default_payment_term_days,
+    }
     if as_of is not None:
         values["as_of_date"] = as_of.isoformat()
     return values

@@ -1,6 +1,7 @@
 """The sandbox company's systems on loopback: one simulator per source, with fresh credentials.
 
     landscape = SandboxLandscape.generate(scale=0.05, seed=7).start()   # or SandboxLandscape(company, …)
+    SandboxLandscape.generate(scale=0.05, seed=7, configuration="unf")  # 1C as УНФ (default УТ 11)
     os.environ.update(landscape.env())   # the SALESPIPE_* settings that point salespipe at the systems
     landscape.apply_night()              # a night of edits; every system then serves the company as it is
     landscape.truth()                    # what the marts must show (sandbox.truth.truth_for)
@@ -59,7 +60,8 @@ class SandboxLandscape:
     def generate(
         cls, *, scale: float, seed: int, sources: Iterable[str] | None = None, configuration: str = "ut11"
     ) -> SandboxLandscape:
-        """A landscape over a newly generated company (sandbox/world/company.py)."""
+        """A landscape over a newly generated company (sandbox/world/company.py) whose 1C base runs
+        `configuration` (sandbox.world.reference.CONFIGURATIONS: "ut11", "bp30", "unf")."""
         from sandbox.world.company import generate_company
 
         return cls(generate_company(scale=scale, seed=seed, configuration=configuration), sources)
@@ -67,6 +69,11 @@ class SandboxLandscape:
     @property
     def as_of_date(self) -> date:
         return self.company.as_of_date
+
+    @property
+    def onec_configuration(self) -> str:
+        """The configuration the company's 1C runs: its simulator serves that one's sets and fields."""
+        return self.company.configuration
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> SandboxLandscape:

@@ -1,6 +1,6 @@
 """Serve the sandbox company's systems on loopback as a process, through the landscape:
 
-    python -m sandbox.serve --scale 0.02 --seed 7 [--sources onec,amocrm] [--configuration bp30]
+    python -m sandbox.serve --scale 0.02 --seed 7 [--sources onec,amocrm] [--configuration ut11|bp30|unf]
 
 The first stdout line is the base URL of the first system served (1C when it is among them), flushed at
 once so a parent process can read it and go on; then one `NAME=value` line per SALESPIPE_* setting that
@@ -16,12 +16,19 @@ import signal
 import sys
 import threading
 
+from sandbox.world.reference import CONFIGURATIONS
+
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sandbox.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--configuration", choices=("ut11", "bp30"), default="ut11")
+    parser.add_argument(
+        "--configuration",
+        choices=CONFIGURATIONS,
+        default="ut11",
+        help="the 1C configuration the company's base runs: its entity sets and field names",
+    )
     parser.add_argument("--sources", help="comma-separated source ids (default: every sandbox system)")
     parser.add_argument("--port", type=int, choices=(0,), default=0, help="0: each system on a free port")
     return parser.parse_args(argv)

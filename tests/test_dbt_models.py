@@ -361,6 +361,15 @@ def record_id(stream: str, record: dict) -> str:
     return record["Ref_Key"]
 
 
+def as_landed(stream: str, record: dict) -> dict:
+    """As the connector lands it: БП 3.0's field names (the fixture mixes them in) renamed into salespipe's
+    by the БП 3.0 profile; УТ 11's records pass unchanged."""
+    from connectors.onec.profiles import BP30, rename_record
+
+    place = BP30.places.get(stream)
+    return rename_record(record, place) if place else record
+
+
 def land_fixture(path: Path) -> None:
     con = duckdb.connect(str(path))
     con.execute("create schema raw_onec")
@@ -373,8 +382,9 @@ def land_fixture(path: Path) -> None:
                 _extracted_at timestamp not null, _loaded_seq bigint not null)"""
         )
         rows = []
-        for record in make():  # later entries with the same key are newer versions
+        for raw in make():  # later entries with the same key are newer versions
             seq += 1
+            record = as_landed(stream, raw)
             text = json.dumps(record, ensure_ascii=False)
             rows.append(
                 (
@@ -425,7 +435,7 @@ def test_staging_keeps_latest_live_versions(warehouse):
     assert ids[ref("d", 9)]["is_posted"] is False, "unposted shipments stay in staging, flagged"
     assert ids[ref("d", 7)]["document_amount"] == D(250), "latest version by _loaded_seq wins"
     assert ids[ref("d", 1)]["shipment_number"] == "0000-000001", "space padding trimmed"
-    assert ids[ref("d", 1)]["manager_id"] == U1, "БП 3.0 Ответственный_Key coalesced"
+    assert ids[ref("d", 1)]["manager_id"] == U1, "БП 3.0 Ответственный_Key, renamed on landing"
     assert ids[ref("d", 1)]["incoming_document_date"] is None, "0001-01-01 is NULL"
     assert ids[ref("d", 2)]["order_id"] is None, "zero GUID is NULL"
     assert len(ids) == 11
@@ -488,16 +498,18 @@ def test_identity_resolution(warehouse):
 # ---- marts -----------------------------------------------------------------------------------------
 MONTHS = [dt.date(2023, 12, 1)] + [dt.date(2024, m, 1) for m in range(1, 7)]
 
-# month: sales_count, sales_amount, returns_amount, revenue, cost, repeat_count, repeat_amount,
-#        new, new_amount, returning, returning_amount, regular, regular_amount, lost, lost_revenue
+# month: sales_count, sales_amount, returns_amount, revenue, cost, unknown_cost_revenue, repeat_count,
+#        repeat_amount, new, new_amount, returning, returning_amount, regular, regular_amount, lost,
+#        lost_revenue. December's only sale (sh6, 2023-12-20) predates P1's first purchase price
+# (2024-01-01): its cost is unknown, not 0; May has no sale, so no line with a known cost either.
 EXPECTED_MONTHLY = {
-    dt.date(2023, 12, 1): (1, 600, 0, 600, 0, 0, 0, 1, 600, 0, 0, 0, 0, 0, 0),
-    dt.date(2024, 1, 1): (2, 1600, 0, 1600, 700, 0, 0, 2, 1600, 0, 0, 0, 0, 0, 0),
-    dt.date(2024, 2, 1): (2, 1300, 0, 1300, 700, 1, 400, 1, 1300, 0, 0, 1, 1300, 0, 0),
-    dt.date(2024, 3, 1): (1, 600, 0, 600, 300, 1, 600, 0, 0, 1, 600, 2, 600, 0, 0),
-    dt.date(2024, 4, 1): (1, 650, 650, 0, -50, 1, 650, 0, 0, 1, 650, 2, 650, 0, 0),
-    dt.date(2024, 5, 1): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0),
-    dt.date(2024, 6, 1): (2, 450, 0, 450, 200, 1, 200, 1, 250, 1, 200, 2, 200, 1, 600),
+    dt.date(2023, 12, 1): (1, 600, 0, 600, None, 600, 0, 0, 1, 600, 0, 0, 0, 0, 0, 0),
+    dt.date(2024, 1, 1): (2, 1600, 0, 1600, 700, 0, 0, 0, 2, 1600, 0, 0, 0, 0, 0, 0),
+    dt.date(2024, 2, 1): (2, 1300, 0, 1300, 700, 0, 1, 400, 1, 1300, 0, 0, 1, 1300, 0, 0),
+    dt.date(2024, 3, 1): (1, 600, 0, 600, 300, 0, 1, 600, 0, 0, 1, 600, 2, 600, 0, 0),
+    dt.date(2024, 4, 1): (1, 650, 650, 0, -50, 0, 1, 650, 0, 0, 1, 650, 2, 650, 0, 0),
+    dt.date(2024, 5, 1): (0, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0),
+    dt.date(2024, 6, 1): (2, 450, 0, 450, 200, 0, 1, 200, 1, 250, 1, 200, 2, 200, 1, 600),
 }
 MONTHLY_COLUMNS = (
     "sales_count",
@@ -505,6 +517,7 @@ MONTHLY_COLUMNS = (
     "returns_amount",
     "revenue",
     "cost",
+    "unknown_cost_revenue",
     "repeat_sales_count",
     "repeat_sales_amount",
     "new_customers",
@@ -524,7 +537,9 @@ def test_repeat_sales_by_month(warehouse):
     for row in got:
         expected = dict(zip(MONTHLY_COLUMNS, EXPECTED_MONTHLY[row["month"]], strict=True))
         actual = {k: row[k] for k in MONTHLY_COLUMNS}
-        expected = {k: (v if k.endswith(("_count", "customers")) else D(v)) for k, v in expected.items()}
+        expected = {
+            k: (v if v is None or k.endswith(("_count", "customers")) else D(v)) for k, v in expected.items()
+        }
         assert actual == expected, row["month"]
     by_month = {r["month"]: r for r in got}
     assert by_month[dt.date(2024, 2, 1)]["repeat_share_count"] == pytest.approx(0.5)
@@ -534,9 +549,11 @@ def test_repeat_sales_by_month(warehouse):
     assert by_month[dt.date(2024, 5, 1)]["repeat_share_amount"] is None
     assert by_month[dt.date(2023, 12, 1)]["repeat_share_count"] == 0
     assert by_month[dt.date(2024, 6, 1)]["gross_profit"] == D(250)
+    assert by_month[dt.date(2023, 12, 1)]["gross_profit"] is None, "unknown, not December's revenue"
     assert sum(r["sales_count"] for r in got) == 9
     assert sum(r["revenue"] for r in got) == D(4550)
-    assert sum(r["gross_profit"] for r in got) == D(2700)
+    # 4550 of revenue less December's 600 of unknown cost, less the known costs 700+700+300-50+200
+    assert sum(r["gross_profit"] for r in got if r["gross_profit"] is not None) == D(2100)
 
 
 # cohort_month: (size, [active per k], [revenue per k])
@@ -582,10 +599,11 @@ EXPECTED_PORTFOLIO = {
         "Кофе",
     ),
     C[3]: ("regular", 3, 3, 1500, 0, 1500, 700, dt.date(2024, 2, 1), dt.date(2024, 6, 30), 500, 75.0, "Кофе"),
-    C[4]: ("lost", 1, 1, 600, 0, 600, 600, dt.date(2023, 12, 20), dt.date(2023, 12, 20), 600, None, "Кофе"),
+    # Vera's one sale has no purchase price (sh6 predates P1's first): her profit is unknown, not 600
+    C[4]: ("lost", 1, 1, 600, 0, 600, None, dt.date(2023, 12, 20), dt.date(2023, 12, 20), 600, None, "Кофе"),
     C[5]: ("new", 1, 1, 250, 0, 250, 150, dt.date(2024, 6, 10), dt.date(2024, 6, 10), 250, None, "Чай"),
     C[6]: ("active", 1, 1, 200, 0, 200, 100, dt.date(2024, 1, 25), dt.date(2024, 1, 25), 200, None, "Чай"),
-    C[7]: ("prospect", 1, 0, 0, 0, 0, 0, None, None, None, None, None),
+    C[7]: ("prospect", 1, 0, 0, 0, 0, None, None, None, None, None, None),
 }
 
 
@@ -602,12 +620,17 @@ def test_customer_portfolio(warehouse):
             D(sales),
             D(returns_),
             D(revenue),
-            D(profit),
+            None if profit is None else D(profit),
         ), customer_id
         assert (row["first_sale_date"], row["last_sale_date"]) == (first, last), customer_id
         assert row["average_check"] == (None if check is None else D(check)), customer_id
         assert row["avg_days_between_sales"] == (None if gap is None else pytest.approx(gap)), customer_id
         assert row["top_product_group"] == group, customer_id
+
+    unknown = {k: (r["cost"], r["unknown_cost_revenue"]) for k, r in got.items() if r["unknown_cost_revenue"]}
+    assert unknown == {C[4]: (None, D(600))}, "only Vera's revenue is of unknown cost"
+    assert (got[C[7]]["cost"], got[C[7]]["unknown_cost_revenue"]) == (None, D(0)), "a prospect"
+    assert (got[C[1]]["cost"], got[C[1]]["unknown_cost_revenue"]) == (D(850), D(0))
 
     anna, boris = got[C[1]], got[C[3]]
     assert (anna["name"], anna["phone"], anna["email"], anna["city"]) == (
@@ -637,6 +660,14 @@ def test_sales_documents(warehouse):
     )
     assert docs[ref("e", 1)]["customer_id"] == C[1] and docs[ref("e", 1)]["sale_ordinal"] is None
     assert docs[ref("d", 1)]["cost"] == D(600), "price of 12:00 is later than the 10:00 sale"
-    assert docs[ref("d", 6)]["cost"] == D(0), "no purchase price yet"
+    no_price_yet = docs[ref("d", 6)]
+    assert (no_price_yet["cost"], no_price_yet["gross_profit"], no_price_yet["is_cost_known"]) == (
+        None,
+        None,
+        False,
+    ), "no purchase price yet: the cost is unknown, never 0"
+    assert (no_price_yet["costed_amount"], no_price_yet["known_cost"]) == (D(0), None)
+    # sh1: the delivery service has no purchase price and costs 0 (no goods move): the sale is all known
+    assert (docs[ref("d", 1)]["is_cost_known"], docs[ref("d", 1)]["gross_profit"]) == (True, D(800))
     assert [docs[ref("d", n)]["sale_ordinal"] for n in (1, 2, 3)] == [1, 2, 3]
     assert docs[ref("d", 11)]["document_at"] == dt.datetime(2024, 6, 30, 20, 59, 59)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.onec.client import STREAMS
+from connectors.onec.streams import STREAMS
 from flows.sources import ensure_raw_tables
 from flows.transform import NIGHTLY_EXCLUDES, invoke_build
 from tests.test_quality import shipment

@@ -12,6 +12,7 @@ import pytest
 
 import connectors.onec.client as onec
 from connectors.http import AuthError
+from connectors.onec.answers import EntitySetMissing
 from connectors.onec.client import OneCSource, onec_http_client
 from contract.records import ZERO_GUID
 from sandbox.systems.onec.server import OneCSimulator
@@ -127,7 +128,9 @@ def sim(store):
 
 
 def make_source(base_url, user=USER, password=PASSWORD, timeout=5.0, page_size=PAGE_SIZE, **options):
+    """A source over a hand-made УТ 11 store (detection has its own tests: test_onec_detect.py)."""
     http = onec_http_client(user, password, timeout=timeout, max_retries=6, backoff_base=0.01)
+    options.setdefault("configuration", "ut11")
     return OneCSource(base_url, user, password, page_size=page_size, http=http, **options)
 
 
@@ -145,8 +148,23 @@ def has_navigation_links(value) -> bool:
     return isinstance(value, list) and any(has_navigation_links(item) for item in value)
 
 
+def test_a_forced_configuration_reads_its_own_sets_and_lacks_what_it_does_not_have():
+    bp30 = OneCSource("http://h/trade/odata/standard.odata/", USER, PASSWORD, configuration="bp30")
+    sets = {spec.name: spec.entity_set for spec in bp30.streams}
+    assert "customer_orders" not in sets and "service_acts" not in sets
+    assert sets["price_types"] == "Catalog_ТипыЦенНоменклатуры"
+    assert sets["invoices"] == "Document_СчетНаОплатуПокупателю"
+    with pytest.raises(ValueError, match="'customer_orders' is absent in 1С:Бухгалтерия"):
+        bp30.stream("customer_orders")
+    found = bp30.discover(None)  # forced: no request is made (the host does not exist)
+    assert found.profile == "bp30" and set(found.absent) == {"customer_orders", "service_acts"}
+    assert "forced by SALESPIPE_ONEC_CONFIGURATION" in found.summary
+    with pytest.raises(ValueError, match="must be one of auto, ut11, bp30, unf"):
+        OneCSource("http://h/trade/odata/standard.odata/", USER, PASSWORD, configuration="ut10")
+
+
 def test_streams_are_the_contract_table():
-    source = OneCSource("http://h/trade/odata/standard.odata/", USER, PASSWORD)
+    source = OneCSource("http://h/trade/odata/standard.odata/", USER, PASSWORD, configuration="ut11")
     table = {
         spec.name: (spec.entity_set, spec.mode, spec.key_fields, spec.cursor_field) for spec in source.streams
     }
@@ -161,6 +179,9 @@ def test_streams_are_the_contract_table():
         "customer_orders",
         "shipments",
         "returns",
+        "invoices",
+        "bank_receipts",
+        "cash_receipts",
     ]
     assert (
         source.stream("prices").key_of(
@@ -303,3 +324,25 @@ def test_cyrillic_username_works(store):
     with OneCSimulator(store, username="Администратор", password=PASSWORD) as simulator:
         records = all_records(make_source(simulator.base_url, user="Администратор").read("products", None))
     assert len(records) == 3
+
+
+def test_a_set_the_profile_expects_but_the_base_lacks_names_the_set_the_profile_and_the_fix(sim, store):
+    del store[SHIPMENTS]  # not in the publication's OData composition: 1C answers 400, code 6
+    with pytest.raises(EntitySetMissing) as caught:
+        list(make_source(sim.base_url).read("shipments", None))
+    text = str(caught.value)
+    assert text.startswith("1C stream=shipments GET ") and "\n" not in text
+    assert f"no {SHIPMENTS} in this base (1C code 6), where profile ut11 (forced by" in text
+    assert "Настройка стандартного интерфейса OData), or set SALESPIPE_ONEC_CONFIGURATION" in text
+    assert PASSWORD not in text
+
+
+def test_records_come_renamed_into_salespipes_vocabulary(sim, store):
+    for record in store[SHIPMENTS]:  # as БП 3.0 spells the manager
+        record["Ответственный_Key"] = record.pop("Менеджер_Key", ZERO_GUID)
+    pages = list(make_source(sim.base_url, configuration="bp30").read("shipments", None))
+    records = all_records(pages)
+    assert records and all("Менеджер_Key" in r and "Ответственный_Key" not in r for r in records)
+    assert [r["Менеджер_Key"] for r in records] == [
+        r["Ответственный_Key"] for r in sorted(store[SHIPMENTS], key=lambda r: (r["Date"], r["Ref_Key"]))
+    ]

@@ -2,9 +2,14 @@
 
 import base64
 import copy
+import re
+import subprocess
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -13,6 +18,7 @@ import requests
 from sandbox.systems.onec.server import OneCSimulator
 
 USER, PASSWORD = "odata", "s3cret"
+REPO = Path(__file__).resolve().parents[1]
 SHIPMENTS_SET = "Document_РеализацияТоваровУслуг"
 CUSTOMERS_SET = "Catalog_Контрагенты"
 ZERO = "00000000-0000-0000-0000-000000000000"
@@ -302,7 +308,9 @@ def test_metadata_lists_the_sets(sim, http):
     assert response.status_code == 200
     root = ET.fromstring(response.content)
     sets = {e.get("Name") for e in root.iter("{http://schemas.microsoft.com/ado/2009/11/edm}EntitySet")}
-    assert sets == set(STORE)
+    # every tabular section is a set of its own too, as in a real base's $metadata
+    sections = {"Catalog_Контрагенты_КонтактнаяИнформация", "Document_РеализацияТоваровУслуг_Товары"}
+    assert sets == set(STORE) | sections
 
 
 # -------------------------------------------------------------------------------------------- auth
@@ -448,3 +456,325 @@ def test_many_start_stop_cycles():
             )
             assert response.json()["value"] == []
     assert time.monotonic() - started < 2
+
+
+# ------------------------------------------------------------------- the company in each configuration
+# The sets each configuration serves, written out here (not read from the export or the connector's
+# profiles): this table is what a real base of that configuration has (docs/sources/onec.md).
+SHARED_SETS = ("Catalog_Контрагенты", "Catalog_Номенклатура", "Catalog_Пользователи")
+CONFIGURATION_SETS = {
+    "ut11": {
+        *SHARED_SETS,
+        "Catalog_ВидыЦен",
+        "InformationRegister_ЦеныНоменклатуры",
+        "Document_ЗаказКлиента",
+        "Document_РеализацияТоваровУслуг",
+        "Document_ВозвратТоваровОтКлиента",
+        "Document_СчетНаОплатуКлиенту",
+        "Document_ПоступлениеБезналичныхДенежныхСредств",
+        "Document_ПриходныйКассовыйОрдер",
+    },
+    "bp30": {
+        *SHARED_SETS,
+        "Catalog_ТипыЦенНоменклатуры",
+        "InformationRegister_ЦеныНоменклатуры",
+        "Document_РеализацияТоваровУслуг",
+        "Document_ВозвратТоваровОтПокупателя",
+        "Document_СчетНаОплатуПокупателю",
+        "Document_ПоступлениеНаРасчетныйСчет",
+        "Document_ПриходныйКассовыйОрдер",
+    },
+    "unf": {
+        *SHARED_SETS,
+        "Catalog_ВидыЦен",
+        "InformationRegister_ЦеныНоменклатуры",
+        "Document_ЗаказПокупателя",
+        "Document_РасходнаяНакладная",
+        "Document_АктВыполненныхРабот",
+        "Document_ПриходнаяНакладная",
+        "Document_СчетНаОплату",
+        "Document_ПоступлениеНаСчет",
+        "Document_ПоступлениеВКассу",
+    },
+}
+MANAGER_FIELD = {"ut11": "Менеджер_Key", "bp30": "Ответственный_Key", "unf": "Ответственный_Key"}
+UT_SALES, UNF_SALES = "Document_РеализацияТоваровУслуг", "Document_РасходнаяНакладная"
+UNF_ACTS, UNF_RECEIPTS = "Document_АктВыполненныхРабот", "Document_ПриходнаяНакладная"
+
+
+@pytest.fixture(scope="module")
+def companies():
+    from sandbox.world.company import generate_company
+
+    return {cfg: generate_company(scale=0.02, seed=7, configuration=cfg) for cfg in CONFIGURATION_SETS}
+
+
+@pytest.fixture(scope="module")
+def served(companies):
+    """One simulator per configuration over the same company (scale 0.02, seed 7), on loopback."""
+    from sandbox.systems import store_of
+
+    simulators = {cfg: OneCSimulator(store_of(c, "onec"), USER, PASSWORD) for cfg, c in companies.items()}
+    for simulator in simulators.values():
+        simulator.start()
+    yield simulators
+    for simulator in simulators.values():
+        simulator.stop()
+
+
+def read_set(http, simulator, entity_set, **params) -> list[dict]:
+    return get_json(http, simulator, entity_set, **params)["value"]
+
+
+@pytest.mark.parametrize("configuration", sorted(CONFIGURATION_SETS))
+def test_each_configuration_serves_exactly_its_own_sets(served, http, configuration):
+    simulator = served[configuration]
+    listed = get_json(http, simulator, "")["value"]
+    assert {entry["name"] for entry in listed} == CONFIGURATION_SETS[configuration]
+    # every one of them answers (documents as documents: the configuration's manager field on each)
+    for entity_set in sorted(CONFIGURATION_SETS[configuration]):
+        [first] = read_set(http, simulator, entity_set, **{"$top": "1"}) or [None]
+        if first is not None and entity_set.startswith("Document_"):
+            mine = MANAGER_FIELD[configuration]
+            assert mine in first and not ({"Менеджер_Key", "Ответственный_Key"} - {mine}) & set(first)
+
+
+@pytest.mark.parametrize("configuration", sorted(CONFIGURATION_SETS))
+def test_a_set_of_another_configuration_is_400_code_6_naming_it(served, http, configuration):
+    others = set().union(*CONFIGURATION_SETS.values()) - CONFIGURATION_SETS[configuration]
+    assert others  # each configuration lacks some set another one has
+    for entity_set in sorted(others):
+        response = get(http, served[configuration], quote(entity_set), **{"$format": "json", "$top": "1"})
+        code, message = odata_error(response, 400)
+        assert code == "6" and entity_set in message
+
+
+PRICE_TYPE_FIELD = {"ut11": "ВидЦены_Key", "bp30": "ТипЦен_Key", "unf": "ВидЦен_Key"}
+PRICE_TYPE_SET = {"ut11": "Catalog_ВидыЦен", "bp30": "Catalog_ТипыЦенНоменклатуры", "unf": "Catalog_ВидыЦен"}
+
+
+@pytest.mark.parametrize("configuration", sorted(CONFIGURATION_SETS))
+def test_price_rows_carry_the_configurations_price_type_field(served, companies, http, configuration):
+    simulator, field = served[configuration], PRICE_TYPE_FIELD[configuration]
+    price_types = read_set(http, simulator, PRICE_TYPE_SET[configuration])
+    purchase_key = next(t["Ref_Key"] for t in price_types if t["Description"] == "Закупочная")
+    rows = read_set(
+        http,
+        simulator,
+        "InformationRegister_ЦеныНоменклатуры",
+        **{"$filter": f"{field} eq guid'{purchase_key}'"},
+    )
+    # the purchase price history of every product, as the model has it, in roubles
+    model = companies[configuration].model
+    expected = sorted(
+        (f"{period:%Y-%m-%dT%H:%M:%S}", p.ref_key, kop / 100)
+        for p in model.products
+        for period, kop in zip(p.purchase.periods, p.purchase.kopecks, strict=True)
+    )
+    assert sorted((r["Period"], r["Номенклатура_Key"], r["Цена"]) for r in rows) == expected
+    fields = {"Period", "Номенклатура_Key", field, "Цена"}
+    assert all({name for name in r if "@" not in name} == fields for r in rows)  # links aside
+    for other in set(PRICE_TYPE_FIELD.values()) - {field}:  # another configuration's field is unknown
+        response = get(
+            http,
+            simulator,
+            "InformationRegister_ЦеныНоменклатуры",
+            **{"$format": "json", "$filter": f"{other} eq guid'{purchase_key}'"},
+        )
+        code, message = odata_error(response, 400)
+        assert code == "6" and other in message
+
+
+def test_unf_splits_a_sale_into_a_shipment_of_goods_and_an_act_of_services(served, companies, http):
+    ut_sales = {d["Ref_Key"]: d for d in read_set(http, served["ut11"], UT_SALES)}
+    shipments = {d["Ref_Key"]: d for d in read_set(http, served["unf"], UNF_SALES)}
+    acts = read_set(http, served["unf"], UNF_ACTS)
+    kind = {p.ref_key: p.is_service for p in companies["unf"].model.products}
+    assert set(shipments) == set(ut_sales)  # the same sales, under the same keys
+    act_of = {act["Заказ_Key"]: act for act in acts}
+    assert len(act_of) == len(acts)  # one act per sale (each sale has an order of its own)
+    with_services = [d for d in ut_sales.values() if any(kind[x["Номенклатура_Key"]] for x in d["Товары"])]
+    assert len(acts) == len(with_services) > 0.15 * len(ut_sales)
+    for key, sale in ut_sales.items():
+        shipment = shipments[key]
+        goods = [x for x in sale["Товары"] if not kind[x["Номенклатура_Key"]]]
+        services = [x for x in sale["Товары"] if kind[x["Номенклатура_Key"]]]
+        assert [x["Номенклатура_Key"] for x in shipment["Запасы"]] == [x["Номенклатура_Key"] for x in goods]
+        assert shipment["Заказ_Key"] == sale["ЗаказКлиента_Key"]
+        assert shipment["Ответственный_Key"] == sale["Менеджер_Key"]
+        assert shipment["СуммаДокумента"] == pytest.approx(sum(x["Сумма"] for x in goods), abs=0.005)
+        act = act_of.get(sale["ЗаказКлиента_Key"])
+        if not services:
+            assert act is None
+            continue
+        assert act["Ref_Key"] not in shipments and act["Ref_Key"] != sale["ЗаказКлиента_Key"]
+        same = ("Date", "Контрагент_Key", "Posted", "DeletionMark")
+        assert [act[f] for f in same] == [sale[f] for f in same]
+        assert act["Ответственный_Key"] == sale["Менеджер_Key"]
+        assert [(x["Номенклатура_Key"], x["Сумма"]) for x in act["Работы"]] == [
+            (x["Номенклатура_Key"], x["Сумма"]) for x in services
+        ]
+        assert all(row["Ref_Key"] == act["Ref_Key"] for row in act["Работы"])
+        assert act["СуммаДокумента"] == pytest.approx(sum(x["Сумма"] for x in services), abs=0.005)
+        # the two halves add up to the sale as УТ 11 records it in one document
+        assert act["СуммаДокумента"] + shipment["СуммаДокумента"] == pytest.approx(
+            sale["СуммаДокумента"], abs=0.005
+        )
+    assert len({act["Ref_Key"] for act in acts}) == len(acts)
+    assert all(re.fullmatch(r"НФ00-\d{6}", act["Number"]) for act in acts)
+
+
+def test_unf_receipts_of_goods_are_customer_returns_and_purchases_from_suppliers(served, companies, http):
+    model = companies["unf"].model
+    receipts = read_set(http, served["unf"], UNF_RECEIPTS)
+    returns = [r for r in receipts if r["ВидОперации"] == "ВозвратОтПокупателя"]
+    purchases = read_set(
+        http, served["unf"], UNF_RECEIPTS, **{"$filter": "ВидОперации eq 'ПоступлениеОтПоставщика'"}
+    )
+    assert len(returns) + len(purchases) == len(receipts)
+    assert sorted(r["Ref_Key"] for r in returns) == sorted(d.ref_key for d in model.returns)
+    sale_keys = {d["Ref_Key"] for d in read_set(http, served["unf"], UNF_SALES, **{"$select": "Ref_Key"})}
+    assert all(r["ДокументОснование_Key"] in sale_keys for r in returns)
+    assert all(r["Ответственный_Key"] is not None and "Запасы" in r for r in returns)
+
+    # a handful of the shop's own purchases: 4 suppliers × 3, none of them a customer's card, goods at
+    # their purchase price on the day, none pointing at a sale
+    assert len(purchases) == 12
+    cards = {c.ref_key for c in model.cards}
+    assert {p["Контрагент_Key"] for p in purchases}.isdisjoint(cards)
+    assert 2 <= len({p["Контрагент_Key"] for p in purchases}) <= 4
+    assert all(p["ДокументОснование_Key"] == ZERO and p["Posted"] for p in purchases)
+    product = {p.ref_key: p for p in model.products}
+    for doc in purchases:
+        moment = datetime.fromisoformat(doc["Date"])
+        assert doc["Запасы"] and all(not product[x["Номенклатура_Key"]].is_service for x in doc["Запасы"])
+        assert all(
+            round(x["Цена"] * 100) == product[x["Номенклатура_Key"]].purchase.at(moment)
+            for x in doc["Запасы"]
+        )
+        assert doc["СуммаДокумента"] == pytest.approx(sum(x["Сумма"] for x in doc["Запасы"]), abs=0.005)
+
+
+INVOICES = {
+    "ut11": "Document_СчетНаОплатуКлиенту",
+    "bp30": "Document_СчетНаОплатуПокупателю",
+    "unf": "Document_СчетНаОплату",
+}
+RECEIPTS = {
+    "ut11": {
+        "bank": "Document_ПоступлениеБезналичныхДенежныхСредств",
+        "cash": "Document_ПриходныйКассовыйОрдер",
+    },
+    "bp30": {"bank": "Document_ПоступлениеНаРасчетныйСчет", "cash": "Document_ПриходныйКассовыйОрдер"},
+    "unf": {"bank": "Document_ПоступлениеНаСчет", "cash": "Document_ПоступлениеВКассу"},
+}
+PAYMENT_ROW = {
+    "ut11": ("Заказ_Key", "Сумма"),
+    "bp30": ("СчетНаОплату_Key", "СуммаПлатежа"),
+    "unf": ("СчетНаОплату_Key", "СуммаПлатежа"),
+}
+EMPTY_DATE = "0001-01-01T00:00:00"
+
+
+def own_fields(record: dict) -> set[str]:
+    return {name for name in record if "@" not in name}  # the JSON's navigation links aside
+
+
+@pytest.mark.parametrize("configuration", sorted(CONFIGURATION_SETS))
+def test_invoices_carry_the_due_date_where_the_configuration_keeps_it(served, companies, http, configuration):
+    from sandbox.world.receivables import receivables_of
+
+    expected = {i.ref_key: i for i in receivables_of(companies[configuration].model).invoices}
+    served_invoices = read_set(http, served[configuration], INVOICES[configuration])
+    assert sorted(r["Ref_Key"] for r in served_invoices) == sorted(expected) and len(expected) > 100
+    manager = MANAGER_FIELD[configuration]
+    header = {"Ref_Key", "DataVersion", "DeletionMark", "Number", "Date", "Posted", "Контрагент_Key", manager}
+    due_field = "ЭтапыГрафикаОплаты" if configuration == "ut11" else "СрокОплаты"
+    for record in served_invoices:
+        invoice = expected[record["Ref_Key"]]
+        assert own_fields(record) == header | {"СуммаДокумента", due_field}
+        assert (record["Date"], record["Posted"], record["DeletionMark"]) == (
+            f"{invoice.date:%Y-%m-%dT%H:%M:%S}",
+            invoice.posted,
+            invoice.deletion_mark,
+        )
+        assert (record["Контрагент_Key"], record[manager]) == (invoice.card_key, invoice.manager_key)
+        assert round(record["СуммаДокумента"] * 100) == invoice.amount
+        due = f"{invoice.due_date}T00:00:00" if invoice.due_date else None
+        if configuration == "ut11":  # a one-row payment schedule, none without a due date of its own
+            schedule = record[due_field]
+            rows = [
+                (
+                    r["Ref_Key"],
+                    r["LineNumber"],
+                    r["ДатаПлатежа"],
+                    r["ПроцентПлатежа"],
+                    r["СуммаПлатежа"] * 100,
+                )
+                for r in schedule
+            ]
+            assert rows == ([(invoice.ref_key, "1", due, 100, pytest.approx(invoice.amount))] if due else [])
+        else:
+            assert record[due_field] == (due or EMPTY_DATE)
+    with_due = sum(i.due_date is not None for i in expected.values())
+    assert 0 < with_due < len(expected)  # both kinds are there
+
+
+@pytest.mark.parametrize("configuration", sorted(CONFIGURATION_SETS))
+def test_payments_break_down_into_the_invoices_they_pay(served, companies, http, configuration):
+    from sandbox.world.receivables import receivables_of
+
+    receivables = receivables_of(companies[configuration].model)
+    invoice_keys = {i.ref_key for i in receivables.invoices}
+    invoice_field, amount_field = PAYMENT_ROW[configuration]
+    bare, naming_an_order = 0, 0
+    for kind, entity_set in RECEIPTS[configuration].items():
+        expected = {r.ref_key: r for r in receivables.receipts if r.kind == kind}
+        records = read_set(http, served[configuration], entity_set)
+        assert sorted(r["Ref_Key"] for r in records) == sorted(expected) and len(expected) > 100
+        for record in records:
+            receipt = expected[record["Ref_Key"]]
+            assert record[MANAGER_FIELD[configuration]] == receipt.manager_key
+            assert round(record["СуммаДокумента"] * 100) == receipt.amount
+            rows = record["РасшифровкаПлатежа"]
+            if not rows:  # saved without a breakdown: only a payment that names no invoice
+                bare += 1
+                assert [p.invoice_key for p in receipt.parts] == [ZERO]
+                continue
+            assert all(own_fields(r) == {"Ref_Key", "LineNumber", invoice_field, amount_field} for r in rows)
+            named = [
+                # БП 3.0's and УНФ's field holds an invoice or nothing (a payment naming an order: nothing)
+                p.invoice_key if configuration == "ut11" or p.invoice_key in invoice_keys else ZERO
+                for p in receipt.parts
+            ]
+            naming_an_order += sum(r[invoice_field] not in invoice_keys | {ZERO} for r in rows)
+            served_rows = [(r["Ref_Key"], r["LineNumber"], r[invoice_field], r[amount_field]) for r in rows]
+            assert served_rows == [
+                (receipt.ref_key, str(i), key, pytest.approx(part.amount / 100))
+                for i, (key, part) in enumerate(zip(named, receipt.parts, strict=True), start=1)
+            ]
+    assert bare > 0
+    # УТ 11's settlement object may be the customer's order; the others' field holds invoices only
+    assert (naming_an_order > 0) == (configuration == "ut11")
+
+
+def test_serve_runs_the_company_in_the_configuration_asked_for(companies):
+    model = companies["unf"].model
+    command = [sys.executable, "-m", "sandbox.serve", "--scale", "0.02", "--seed", "7", "--sources", "onec"]
+    process = subprocess.Popen(
+        [*command, "--configuration", "unf"], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = process.stdout.readline().strip()
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(3))
+        assert settings["SALESPIPE_ONEC_URL"] == url and "SALESPIPE_ONEC_CONFIGURATION" not in settings
+        auth = (settings["SALESPIPE_ONEC_USER"], settings["SALESPIPE_ONEC_PASSWORD"])
+        count = requests.get(url + "Document_РасходнаяНакладная/$count", auth=auth, timeout=10)
+        assert (count.status_code, count.text) == (200, str(len(model.shipments)))
+        refused = requests.get(
+            url + "Document_РеализацияТоваровУслуг", params={"$format": "json"}, auth=auth, timeout=10
+        )
+        assert odata_error(refused, 400)[0] == "6"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.onec.client import STREAMS
+from connectors.onec.streams import STREAMS
 from quality.runner import run_quality
 from warehouse.landing import Landing
 

@@ -146,6 +146,11 @@ def bp30():
 
 
 @pytest.fixture(scope="module")
+def unf():
+    return generate_company(scale=DEMO_SCALE, seed=SEED, configuration="unf")
+
+
+@pytest.fixture(scope="module")
 def product_kind(store):
     return {p["Ref_Key"]: p["ТипНоменклатуры"] for p in store[PRODUCTS]}
 
@@ -516,6 +521,58 @@ def test_service_lines_sit_in_goods_for_ut11_and_in_their_own_section_for_bp30(
     assert dump(truth_for(bp30, ("onec",))) == dump(
         truth
     )  # the configuration changes the export, not the company
+
+
+def test_the_configuration_changes_the_export_not_the_company(demo, truth, bp30, unf):
+    unf_store = store_of(unf, "onec")
+    # УНФ's sale is a shipment of goods plus, for a sale with services, an act: together the same sales
+    live = [d for d in unf_store["Document_РасходнаяНакладная"] if is_live(d)]
+    acts = [d for d in unf_store["Document_АктВыполненныхРабот"] if is_live(d)]
+    assert len(live) == truth["sales_total"]
+    assert sum(d["СуммаДокумента"] for d in live + acts) == pytest.approx(
+        truth["sales_amount_total"], abs=0.01
+    )
+    receipts = unf_store["Document_ПриходнаяНакладная"]
+    returns = [d for d in receipts if d["ВидОперации"] == "ВозвратОтПокупателя" and is_live(d)]
+    assert len(returns) == truth["returns_total"] < len([d for d in receipts if is_live(d)])
+    assert sum(d["СуммаДокумента"] for d in returns) == pytest.approx(truth["returns_amount_total"], abs=0.01)
+    # one company: the same model and the same truth whichever configuration its 1C runs
+    assert dump(truth_for(unf, ("onec",))) == dump(truth_for(bp30, ("onec",))) == dump(truth)
+    with pytest.raises(ValueError, match="configuration must be one of"):
+        generate_company(scale=0.02, seed=SEED, configuration="ka2")
+
+
+def test_demo_starts_its_1c_in_the_configuration_asked_for_and_leaves_detection_to_salespipe(tmp_path):
+    import requests
+
+    from flows.cli import build_parser
+    from flows.demo import _point_settings_at, start_landscape
+
+    parser = build_parser()
+    assert parser.parse_args(["demo"]).onec_configuration == "ut11"
+    args = parser.parse_args(["demo", "--onec-configuration", "bp30", "--sources", "onec"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--onec-configuration", "erp"])
+    landscape = start_landscape(
+        scale=0.02, seed=SEED, sources=(args.sources,), onec_configuration=args.onec_configuration
+    )
+    saved = dict(os.environ)
+    try:
+        os.environ["SALESPIPE_ONEC_CONFIGURATION"] = "ut11"  # a stale setting must not force a profile
+        _point_settings_at(tmp_path, landscape)
+        assert "SALESPIPE_ONEC_CONFIGURATION" not in os.environ
+        url = os.environ["SALESPIPE_ONEC_URL"]
+        auth = (os.environ["SALESPIPE_ONEC_USER"], os.environ["SALESPIPE_ONEC_PASSWORD"])
+        shipments = requests.get(url + f"{SHIPMENTS}/$count", auth=auth, timeout=10)
+        assert (shipments.status_code, shipments.text) == (200, str(len(landscape.company.model.shipments)))
+        orders = requests.get(url + ORDERS, params={"$format": "json"}, auth=auth, timeout=10)
+        assert orders.status_code == 400  # БП 3.0 has no customer orders
+        prices = requests.get(url + PRICES, params={"$format": "json", "$top": "1"}, auth=auth, timeout=10)
+        assert "ТипЦен_Key" in prices.json()["value"][0]
+    finally:
+        landscape.stop()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 # ---------------------------------------------------------------- the truth comes from the clean model

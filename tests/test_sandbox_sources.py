@@ -41,9 +41,15 @@ from tests.sources_reading import (
 )
 
 # sha256 of json.dumps(truth(), sort_keys=True, ensure_ascii=False) for scale 0.02, seed 7, recorded before
-# the CRM, site and Metrica existed: at generation and after one night.
-ISSUE_2_TRUTH = "0992d9f51d6912e9ccf2261a1135b22b5812a1af12cd1772e2c6807af6c071aa"
-ISSUE_2_TRUTH_NIGHT_1 = "0ec5e05ca7bbd2b90c684f6b6c3adcca328f63b7639287eb3e1a931e4fdda023"
+# the CRM, site and Metrica existed: at generation and after one night. Issue 8 changed two things on
+# purpose (goods without a purchase price have an unknown cost, not 0; invoices and payments joined), so the
+# digest leaves those out: everything else is still what it was (checked against the issue-7 code).
+ISSUE_8_CHANGED = frozenset(
+    {"cost", "gross_profit", "unknown_cost_revenue", "cost_total", "gross_profit_total",
+     "unknown_cost_revenue_total", "receivables", "receivables_daily"}
+)  # fmt: skip
+ISSUE_2_TRUTH = "14066fcc2ce8f2a35a2e1c8caa1825e7704edccbee1646f989f698fd2fd32f25"
+ISSUE_2_TRUTH_NIGHT_1 = "5d10a414a6e80e788134dc483a1021028f36126ca3d52376e8122f3e3e1ef4dc"
 
 
 # ---------------------------------------------------------------- fixtures
@@ -103,9 +109,18 @@ def test_same_seed_is_identical_in_another_process_with_another_hash_seed():
 
 def test_issue_two_truth_is_what_it_was_before_the_crm_and_the_site():
     company = generate_company(scale=0.02, seed=SEED)
-    assert digest(truth_for(company, ("onec",))) == ISSUE_2_TRUTH
+    assert digest(_without(truth_for(company, ("onec",)), ISSUE_8_CHANGED)) == ISSUE_2_TRUTH
     company.apply_nightly_changes()
-    assert digest(truth_for(company, ("onec",))) == ISSUE_2_TRUTH_NIGHT_1
+    assert digest(_without(truth_for(company, ("onec",)), ISSUE_8_CHANGED)) == ISSUE_2_TRUTH_NIGHT_1
+
+
+def _without(value, names: frozenset[str]):
+    """`value` with every dict key in `names` left out, at any depth."""
+    if isinstance(value, dict):
+        return {key: _without(item, names) for key, item in value.items() if key not in names}
+    if isinstance(value, list):
+        return [_without(item, names) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------- amoCRM records

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from connectors.onec.client import STREAMS
+from connectors.onec.streams import STREAMS
 from quality.checks import MAX_AMOUNT_RUB
 from quality.runner import run_quality
 from sandbox.systems import store_of

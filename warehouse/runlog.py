@@ -1,5 +1,5 @@
-"""The run log: `meta.runs` (one row per run), `meta.run_stages` (run × stage) and `meta.stream_runs`
-(run × stream).
+"""The run log: `meta.runs` (one row per run), `meta.run_stages` (run × stage), `meta.stream_runs`
+(run × stream) and `meta.source_profiles` (run × source that discovers its shape, e.g. 1C's configuration).
 
 Every row is inserted as `running` when its step starts and updated when it ends, so a run that was
 killed stays visible. The next run (holding the home's lock, so no other run can be alive) turns what
@@ -8,7 +8,10 @@ was left `running` into `crashed` — or `cancelled`, when the stop was asked fo
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -34,6 +37,26 @@ class StreamRun:
         self.records_landed += landed
         self.rejects += rejected
         self.pages += 1
+
+
+def record_source_profile(
+    con: duckdb.DuckDBPyConnection, run_id: str, source: str, profile: str, summary: str,
+    absent: list[str], memory: Mapping[str, Any],
+) -> None:  # fmt: skip
+    con.execute(
+        """insert into meta.source_profiles (run_id, source, profile, summary, absent_streams, memory,
+               discovered_at) values (?, ?, ?, ?, ?, ?, ?)""",
+        [run_id, source, profile, summary, absent, json.dumps(memory, ensure_ascii=False), utc_now()],
+    )
+
+
+def last_source_memory(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any] | None:
+    """What the source asked to remember at its latest discovery, or None (first run)."""
+    row = con.execute(
+        "select memory from meta.source_profiles where source = ? order by discovered_at desc limit 1",
+        [source],
+    ).fetchall()
+    return json.loads(row[0][0]) if row and row[0][0] else None
 
 
 def record_stream_start(con: duckdb.DuckDBPyConnection, run: StreamRun) -> None:

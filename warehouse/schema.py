@@ -67,6 +67,16 @@ create table if not exists meta.runs (
     prefect_flow_run_id varchar,
     prefect_reconciled boolean default false
 );
+-- What a source found out about itself before reading (1C: its configuration), one row per run.
+create table if not exists meta.source_profiles (
+    run_id varchar not null,
+    source varchar not null,
+    profile varchar not null,
+    summary varchar not null,
+    absent_streams varchar[],
+    memory json,                       -- handed back to the source next run (a cache, e.g. sets found)
+    discovered_at timestamp not null
+);
 create table if not exists meta.stream_runs (
     run_id varchar not null,
     source varchar not null,

@@ -21,8 +21,11 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.http import BadResponse, HttpClient, Utf8BasicAuth, with_query
-from connectors.onec.streams import REF_KEY, STREAMS
-from connectors.source import Ability, batches, stream_by_name
+from connectors.onec.answers import EntitySetMissing, classify_onec_error
+from connectors.onec.configuration import Configuration
+from connectors.onec.profiles import rename_record
+from connectors.onec.streams import REF_KEY
+from connectors.source import Ability, Discovery, batches
 from contract.records import Page, StreamSpec, version_text
 
 log = logging.getLogger("salespipe.onec")
@@ -51,6 +54,7 @@ def onec_http_client(username: str, password: str, **options: Any) -> HttpClient
         auth_hint=AUTH_HINT,
         url_hint=URL_HINT,
         fallback_charset=CHARSET_FALLBACK,
+        classify_error=classify_onec_error,
         **options,
     )
 
@@ -58,12 +62,15 @@ def onec_http_client(username: str, password: str, **options: Any) -> HttpClient
 class OneCSource:
     """Reads the streams of one 1C infobase publication (`…/<publication>/odata/standard.odata/`).
 
-    `http` replaces the default client (build it with `onec_http_client` to keep UTF-8 Basic auth and
-    the 1C hint on 401); username, password, timeout and max_retries then go unused.
+    `configuration` is a profile id (connectors/onec/profiles.py) or "auto": then the configuration is
+    found on first use (or by `discover`, which the flow calls with what it remembered from the last run).
+    Streams the configuration lacks are not in `streams`. `http` replaces the default client (build it
+    with `onec_http_client` to keep UTF-8 Basic auth, the 1C hint on 401 and 1C's "no such set" answer);
+    username, password, timeout and max_retries then go unused.
     """
 
     name = SOURCE_NAME
-    abilities = frozenset({Ability.SCAN_VERSIONS, Ability.READ_KEYS})
+    abilities = frozenset({Ability.SCAN_VERSIONS, Ability.READ_KEYS, Ability.DISCOVERS})
 
     def __init__(
         self,
@@ -76,6 +83,7 @@ class OneCSource:
         start_date: str = "2000-01-01",
         timeout: float = 30.0,
         max_retries: int = 6,
+        configuration: str = "auto",
         http: HttpClient | None = None,
     ):
         if page_size < 1 or overlap_days < 0:
@@ -85,13 +93,18 @@ class OneCSource:
         self.start = _parse_local(start_date)
         # The first call after idle can take over 30 s while 1C starts a session: a timeout is retried.
         self.http = http or onec_http_client(username, password, timeout=timeout, max_retries=max_retries)
+        self.configuration = Configuration(self.http, self.base_url, configuration)
 
     @property
     def streams(self) -> tuple[StreamSpec, ...]:
-        return STREAMS
+        return self.configuration.streams()
 
     def stream(self, name: str) -> StreamSpec:
-        return stream_by_name(SOURCE_NAME, STREAMS, name)
+        return self.configuration.stream(name)
+
+    def discover(self, remembered: Mapping[str, Any] | None = None) -> Discovery:
+        """Which configuration the base runs (forced, remembered and still fitting, or detected)."""
+        return self.configuration.discover(remembered)
 
     def read(self, stream_name: str, cursor: str | None = None) -> Iterator[Page]:
         """Pages of records as 1C sent them (minus navigation links). Full streams ignore `cursor`."""
@@ -131,7 +144,9 @@ class OneCSource:
         self.http.close()
 
     def _read_full(self, spec: StreamSpec) -> Iterator[Page]:
-        params = {"$format": "json", "$orderby": ",".join(f"{name} asc" for name in spec.key_fields)}
+        place = self.configuration.place(spec.name)
+        order = ",".join(f"{place.source_name(name)} asc" for name in spec.key_fields)
+        params = {"$format": "json", "$orderby": order}
         for records in self._pages(spec, params, self.page_size):
             yield Page(spec.name, records, None)
 
@@ -161,12 +176,16 @@ class OneCSource:
 
     def _fetch(self, spec: StreamSpec, params: Mapping[str, Any]) -> list[dict]:
         url = self.base_url + quote(spec.entity_set, safe="")
-        payload, _ = self.http.get_json(url, params, stream=spec.name)
+        try:
+            payload, _ = self.http.get_json(url, params, stream=spec.name)
+        except EntitySetMissing as err:
+            raise self.configuration.missing_set(spec, err) from None
         records = payload.get("value") if isinstance(payload, dict) else None
         if not isinstance(records, list):
             message = "response has no 'value' array (is $format=json honoured?)"
             raise BadResponse(SOURCE_NAME, spec.name, with_query(url, params), message)
-        return [_without_navigation_links(record) for record in records]
+        place = self.configuration.place(spec.name)
+        return [rename_record(_without_navigation_links(record), place) for record in records]
 
     def _keyed_by_ref(self, stream_name: str) -> StreamSpec:
         spec = self.stream(stream_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 from pydantic_settings import SettingsConfigDict
@@ -21,6 +22,11 @@ class OneCSettings(SourceSettings):
     url: str = Field(description="Base of the publication, ending in /odata/standard.odata/")
     user: str = Field(
         "", description="Infobase user with OData rights (Cyrillic logins work: sent as UTF-8)."
+    )
+    configuration: Literal["auto", "ut11", "bp30", "unf"] = Field(
+        "auto",
+        description="The base's configuration: auto (found from the base on the first run, and again when it"
+        " changes), ut11 (Управление торговлей 11, КА 2, ERP), bp30 (Бухгалтерия 3.0) or unf (УНФ).",
     )
     page_size: PositiveInt = Field(1000, description="Records per request ($top).")
     overlap_days: NonNegativeInt = Field(
@@ -48,6 +54,7 @@ def connect(settings: OneCSettings, context: ConnectContext):
         page_size=settings.page_size,
         overlap_days=settings.overlap_days,
         start_date=settings.start_date.isoformat(),
+        configuration=settings.configuration,
         timeout=context.http_timeout,
         max_retries=context.http_max_retries,
     )

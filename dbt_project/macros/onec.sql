@@ -67,6 +67,12 @@
     cast({{ json_expr }} ->> '{{ field }}' as integer)
 {%- endmacro %}
 
+{#- A document landed as a return is one: УНФ lands all its receipts of goods (ПриходнаяНакладная) as
+    returns, and only the return operation kinds are (other configurations have no ВидОперации). -#}
+{% macro onec_is_customer_return(json_expr) -%}
+    coalesce({{ onec_text(json_expr, 'ВидОперации') }}, 'ВозвратОтПокупателя') like 'Возврат%'
+{%- endmacro %}
+
 {#- Rows of an inline tabular section (missing section = no rows). -#}
 {% macro onec_tabular_rows(json_expr, section) -%}
     unnest(from_json({{ json_expr }} -> '{{ section }}', '["json"]'))
@@ -75,8 +81,9 @@
 {#- The lines of a 1C document (shipment, return): one row per (document id, section, line_number) of a
     live, not deletion-marked document, posted or not. Section 'goods' = tabular section Товары,
     'services' = Услуги (БП 3.0 keeps services apart; a configuration without it gives no rows).
-    `relation` is the raw source of the documents, `id_column` the name their Ref_Key gets. -#}
-{% macro onec_document_lines(relation, id_column) -%}
+    `relation` is the raw source of the documents, `id_column` the name their Ref_Key gets; `keep`, a
+    condition on `_data` the document must meet (УНФ's returns: the return operation kinds only). -#}
+{% macro onec_document_lines(relation, id_column, keep='true') -%}
 with
 
 source as (
@@ -89,6 +96,7 @@ live_documents as (
         {{ onec_ref('_data', 'Ref_Key') }} as {{ id_column }}
     from source
     where not {{ onec_bool('_data', 'DeletionMark') }}
+      and {{ keep }}
 ),
 
 line_rows as (

@@ -22,7 +22,11 @@ from quality.checks import (
     moment,
 )
 
-DOCUMENT_STREAMS = ("customer_orders", "shipments", "returns")
+# Absent streams (orders in БП 3.0) have no rows, so their checks have nothing to fail on.
+GOODS_STREAMS = ("customer_orders", "shipments", "service_acts", "returns")  # documents with goods lines
+DOCUMENT_STREAMS = (*GOODS_STREAMS, "invoices", "bank_receipts", "cash_receipts")
+# УНФ lands every receipt of goods as "returns" (a return is one operation kind of it): only returns count.
+CUSTOMER_RETURN = "coalesce(_data->>'ВидОперации', 'ВозвратОтПокупателя') like 'Возврат%'"
 # 1C keeps every amount positive, a return's too: the kind of document says which way money moves, and
 # int_onec_documents signs a return −1 (dbt_project/DECISIONLOG.md). A negative СуммаДокумента or line
 # Сумма is therefore wrong for every kind: on a return it would add revenue, on a shipment subtract it.
@@ -142,14 +146,15 @@ def _catalog_checks(stream: str) -> StreamChecks:
 def _daily_sales(landed_streams: set[str]) -> StreamChecks:
     """Posted shipments minus returns per document day, and the counterparties that bought that day. An
     amount another check rejects (negative, impossible) is left out: it is that check's line, not a jump."""
-    signs = {"shipments": 1, "returns": -1}
+    signs = {"shipments": 1, "service_acts": 1, "returns": -1}
     documents = " union all ".join(
         f"""select cast(try_strptime(_data->>'Date', '%Y-%m-%dT%H:%M:%S') as date) as day,
                    {sign} * try_cast(_data->>'СуммаДокумента' as double) as amount,
                    case when {sign} > 0 then _data->>'Контрагент_Key' end as buyer
             from {_latest(stream)} as latest
             where _data->>'Posted' = 'true' and coalesce(_data->>'DeletionMark', 'false') <> 'true'
-              and try_cast(_data->>'СуммаДокумента' as double) between 0 and {MAX_AMOUNT_RUB}"""
+              and try_cast(_data->>'СуммаДокумента' as double) between 0 and {MAX_AMOUNT_RUB}
+              and {CUSTOMER_RETURN}"""
         for stream, sign in signs.items()
         if stream in landed_streams
     )
@@ -164,6 +169,7 @@ def onec_checks(now: dt.datetime, landed_streams: set[str]) -> list[StreamChecks
     for stream in DOCUMENT_STREAMS:
         if stream in landed_streams:
             suites.append(_document_checks(stream, now))
+        if stream in landed_streams and stream in GOODS_STREAMS:
             suites.append(_line_checks(stream))
     if "shipments" in landed_streams:
         suites.append(_daily_sales(landed_streams))

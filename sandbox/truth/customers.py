@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from connectors.registry import source_ids
 from sandbox.truth.crm import crm_truth
-from sandbox.truth.sales import Fact, compute_truth, facts_from_model
+from sandbox.truth.onec_facts import facts_from_model
+from sandbox.truth.sales import Fact, compute_truth
 from sandbox.world.documents import Model
 from sandbox.world.sources_model import Sources
 
@@ -46,14 +47,14 @@ def seen_people(model: Model, sources: Sources, included: set[str]) -> dict[str,
 def unified_facts(model: Model, sources: Sources, included: set[str]) -> list[Fact]:
     """1C sales and returns, plus completed site orders that are sales of their own: with 1C, those that
     never reached it; without 1C, every completed order. Dated by date_completed. A trashed or deleted
-    order is no sale; one that reached 1C leaves 1C's shipment a sale (docs/METRICS.md)."""
+    order is no sale; one that reached 1C leaves 1C's shipment a sale (docs/METRICS.md). A site-only
+    sale's cost is unknown (its goods never went through 1C's stock): its whole total is of unknown cost."""
     facts = facts_from_model(model) if "onec" in included else []
     if "website" in included:
         for order in sources.site_orders:
             if not (order.on_site and order.status == "completed"):
                 continue
             if "onec" not in included or order.onec_order_key is None:
-                facts.append(
-                    Fact(order.person_id, order.completed, f"site:{order.number}", order.total, "sale")
-                )
+                number, total = f"site:{order.number}", order.total
+                facts.append(Fact(order.person_id, order.completed, number, total, "sale", None, total))
     return facts

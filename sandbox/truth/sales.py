@@ -1,9 +1,11 @@
 """The customer and sales numbers computed from the clean model with the definitions of docs/METRICS.md.
 
-`compute_truth` is a pure function over facts (customer, local date, ref key, amount, sale|return),
-so a test can hand it four sales and check every number by hand. `truth_from_model` walks the true
-people and their documents - it never looks at phones. Money is summed in integer kopecks and only
-turned into 2-decimal numbers at the end; ratios are rounded to 6 decimals.
+`compute_truth` is a pure function over facts (customer, local date, ref key, amount, sale|return,
+cost), so a test can hand it four sales and check every number by hand. `truth_from_model` walks the
+true people and their documents - it never looks at phones. Money is summed in integer kopecks and only
+turned into 2-decimal numbers at the end; ratios are rounded to 6 decimals. A cost that is not known
+(goods without a purchase price, a site-only sale) is None, never 0: profit is taken over the revenue
+whose cost is known, and the rest is reported as unknown_cost_revenue (docs/METRICS.md — Profit).
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ class Fact:
     ref_key: str
     amount: int  # kopecks, positive for sales and returns alike (kind gives the sign)
     kind: str  # "sale" | "return"
-    cost: int = 0  # kopecks, positive
+    cost: int | None = 0  # kopecks, positive: Σ cost of the lines whose cost is known; None: no line's is
+    unknown_cost_amount: int = 0  # kopecks, positive: Σ amount of the lines whose cost is unknown
 
 
-def fact(customer_id: str, when: str | datetime, ref_key: str, amount, kind: str = "sale", cost=0) -> Fact:
-    """Convenience constructor: fact("ann", "2024-01-05T10:00:00", "r1", "1500.50")."""
+def fact(
+    customer_id: str, when: str | datetime, ref_key: str, amount, kind: str = "sale", cost=0, unknown=0
+) -> Fact:
+    """Convenience constructor: fact("ann", "2024-01-05T10:00:00", "r1", "1500.50"); cost=None: unknown."""
     moment = datetime.fromisoformat(when) if isinstance(when, str) else when
-    return Fact(customer_id, moment, ref_key, _kopecks(amount), kind, _kopecks(cost))
+    known = None if cost is None else _kopecks(cost)
+    return Fact(customer_id, moment, ref_key, _kopecks(amount), kind, known, _kopecks(unknown))
 
 
 def _kopecks(amount) -> int:
@@ -66,6 +72,8 @@ MONTH_FIELDS = (
     "returns_count",
     "returns_amount",
     "cost",
+    "costed_documents",  # documents with a line of known cost: without one, the month's cost is unknown
+    "unknown_cost_revenue",
     "repeat_sales_count",
     "repeat_sales_amount",
     "new_customers",
@@ -124,7 +132,7 @@ def compute_truth(
             row, m = month[month_index(sale.date)], month_index(sale.date)
             row["sales_count"] += 1
             row["sales_amount"] += sale.amount
-            row["cost"] += sale.cost
+            _add_cost(row, sale, 1)
             amount_in[m] += sale.amount
             if ordinal >= 2:
                 row["repeat_sales_count"] += 1
@@ -153,7 +161,7 @@ def compute_truth(
             m = month_index(ret.date)
             month[m]["returns_count"] += 1
             month[m]["returns_amount"] += ret.amount
-            month[m]["cost"] -= ret.cost  # returned goods come back at the cost of the return date
+            _add_cost(month[m], ret, -1)  # returned goods come back at the cost of the return date
             if customer in first_month:
                 cohort_revenue[first_month[customer], m - first_month[customer]] -= ret.amount
     status["prospect"] = customers - len(sales)
@@ -174,6 +182,20 @@ def compute_truth(
     )
 
 
+def _add_cost(row: dict, document: Fact, sign: int) -> None:
+    row["unknown_cost_revenue"] += sign * document.unknown_cost_amount
+    if document.cost is not None:
+        row["cost"] += sign * document.cost
+        row["costed_documents"] += 1
+
+
+def _cost_and_profit(revenue: int, row: dict) -> tuple[float | None, float | None]:
+    """Σ known cost, and profit over the revenue whose cost is known; both None when no cost is known."""
+    if not row["costed_documents"]:
+        return None, None
+    return rub(row["cost"]), rub(revenue - row["unknown_cost_revenue"] - row["cost"])
+
+
 def _status(days: list[date], as_of: date, lost_after: int, window: int, min_sales: int) -> str:
     if (as_of - days[-1]).days >= lost_after:
         return "lost"
@@ -186,6 +208,7 @@ def _status(days: list[date], as_of: date, lost_after: int, window: int, min_sal
 
 def _monthly_row(index: int, row: dict) -> dict:
     revenue = row["sales_amount"] - row["returns_amount"]
+    cost, gross_profit = _cost_and_profit(revenue, row)
     return {
         "month": month_label(index),
         "sales_count": row["sales_count"],
@@ -193,8 +216,9 @@ def _monthly_row(index: int, row: dict) -> dict:
         "returns_count": row["returns_count"],
         "returns_amount": rub(row["returns_amount"]),
         "revenue": rub(revenue),
-        "cost": rub(row["cost"]),
-        "gross_profit": rub(revenue - row["cost"]),
+        "cost": cost,
+        "gross_profit": gross_profit,
+        "unknown_cost_revenue": rub(row["unknown_cost_revenue"]),
         "repeat_sales_count": row["repeat_sales_count"],
         "repeat_sales_amount": rub(row["repeat_sales_amount"]),
         "repeat_share_count": ratio(row["repeat_sales_count"], row["sales_count"]),
@@ -249,11 +273,9 @@ def _assemble(
                     "cumulative_revenue_per_customer": per_unit(cumulative, size),
                 }
             )
-    totals = {
-        key: sum(row[key] for row in month.values())
-        for key in ("sales_count", "sales_amount", "returns_count", "returns_amount", "cost")
-    }
+    totals = {key: sum(row[key] for row in month.values()) for key in MONTH_FIELDS}
     revenue = totals["sales_amount"] - totals["returns_amount"]
+    cost_total, gross_profit_total = _cost_and_profit(revenue, totals)
     return {
         "as_of_date": as_of_date.isoformat(),
         "timezone": timezone,
@@ -267,34 +289,11 @@ def _assemble(
         "sales_amount_total": rub(totals["sales_amount"]),
         "returns_total": totals["returns_count"],
         "returns_amount_total": rub(totals["returns_amount"]),
-        "cost_total": rub(totals["cost"]),
-        "gross_profit_total": rub(revenue - totals["cost"]),
+        "cost_total": cost_total,
+        "gross_profit_total": gross_profit_total,
+        "unknown_cost_revenue_total": rub(totals["unknown_cost_revenue"]),
         "average_check": per_unit(revenue, totals["sales_count"]) if totals["sales_count"] else None,
         "portfolio": status,
         "monthly": monthly,
         "cohorts": cohorts,
     }
-
-
-def facts_from_model(model) -> list[Fact]:
-    """Live shipments and returns, attributed to the true person behind the card."""
-    out = []
-    for doc in list(model.shipments) + list(model.returns):
-        if not doc.is_live:
-            continue
-        person_id = model.card_by_key[doc.card_key].person_id
-        assert person_id is not None, f"a junk card carries a live document {doc.ref_key}"
-        cost = 0
-        for line in doc.lines:
-            price = model.product_by_key[line.product_key].purchase.at(doc.date)
-            cost += line.qty * (price or 0)
-        kind = "sale" if doc.kind == "shipment" else "return"
-        out.append(Fact(person_id, doc.date, doc.ref_key, doc.amount, kind, cost))
-    return out
-
-
-def truth_from_model(model) -> dict:
-    live_people = {
-        c.person_id for c in model.cards if c.person_id and not c.deletion_mark and not c.is_folder
-    }
-    return compute_truth(facts_from_model(model), len(live_people), model.as_of_date)

@@ -16,7 +16,8 @@ from sandbox.verify.rows import compare_rows, rows_as_dicts, same_named
 
 MONTHLY_FIELDS = (
     "sales_count", "sales_amount", "returns_count", "returns_amount", "revenue", "cost", "gross_profit",
-    "repeat_sales_count", "repeat_sales_amount", "repeat_share_count", "repeat_share_amount",
+    "unknown_cost_revenue", "repeat_sales_count", "repeat_sales_amount", "repeat_share_count",
+    "repeat_share_amount",
     "new_customers", "returning_customers", "regular_customers", "lost_customers",
     "new_customers_amount", "returning_customers_amount", "regular_customers_amount",
     "lost_customers_revenue",

@@ -207,7 +207,7 @@ def make_products(rng: random.Random, keys: RefKeys) -> list[Product]:
             start = OPENING_PRICE_PERIOD
             if rng.random() < 0.12:  # a product introduced later in the history
                 start = _price_moment(rng)
-            # A few purchase prices were loaded late: sales before that carry cost 0 (docs/METRICS.md).
+            # A few purchase prices were loaded late: sales before that have an unknown cost (METRICS.md).
             purchase_start = start + timedelta(days=rng.randint(30, 120)) if rng.random() < 0.04 else start
             _add_price_history(rng, item, retail, purchase, start, purchase_start)
             if rng.random() < 0.3:

@@ -1,7 +1,7 @@
 """The fictional company: a seeded, deterministic model of a home-goods shop, its 1C base, CRM, web shop
 and Metrica counter.
 
-    company = generate_company(scale=0.02, seed=7, configuration="ut11")   # or "bp30"
+    company = generate_company(scale=0.02, seed=7, configuration="ut11")   # or "bp30", "unf"
     company.model, company.sources   # the clean model: 1C's history; the CRM, the site and the visits
     company.apply_nightly_changes()   # one night of edits in 1C, the CRM and the site
 
@@ -10,7 +10,7 @@ the numbers the marts must show in truth/ (`truth_for(company, sources)`); nothi
 
 Every random draw comes from random.Random streams derived from the seed (one per concern, so a
 change in one part does not reshuffle the others) and a seeded Faker; nothing reads the clock.
-The configuration only changes how records are exported, so "ut11" and "bp30" share one truth.
+The 1C configuration (УТ 11, БП 3.0, УНФ) only changes how records are exported, so all share one truth.
 The CRM, the site and Metrica are layered onto the finished 1C history from streams of their own, so the
 1C history (and its truth) is the same with or without them.
 """

@@ -12,9 +12,9 @@ from datetime import date
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 HISTORY_START = date(2023, 10, 1)
 AS_OF_DATE = date(2026, 9, 30)
-# The 1C configurations the company's infobase can run (УТ 11, БП 3.0): part of the company, but they change
-# only how 1C records it (the 1C export, systems/onec/export.py, names each one's fields).
-CONFIGURATIONS = ("ut11", "bp30")
+# The 1C configurations the company's infobase can run (УТ 11, БП 3.0, УНФ): part of the company, but they
+# change only how 1C records it (systems/onec/export_names.py names each one's sets and fields).
+CONFIGURATIONS = ("ut11", "bp30", "unf")
 
 
 class RefKeys:

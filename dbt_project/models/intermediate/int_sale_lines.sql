@@ -2,11 +2,13 @@
 -- (posted return) of int_onec_documents; deletion-marked documents never reach staging. Returns are signed
 -- negative (the document's sign): quantity, amount and cost subtract on the return's own date.
 -- Cost = quantity x the purchase price (var purchase_price_type) with the latest Period <= the document
--- date-time, 0 when there is none; a return's cost is priced at the return's date.
+-- date-time; a return's cost is priced at the return's date. Without such a price the cost is unknown
+-- (NULL, is_cost_known false), never 0: a zero would turn the whole amount into profit. The one exception
+-- is a service: it moves no goods, so without a purchase price its cost of goods truly is 0.
 -- Site-only sales (int_site_orders_resolved: completed, never reached 1C) add their line items (section
 -- 'site'): the product is the 1C product whose Артикул is the line's sku, when there is one; amount = line
--- total + its tax; cost 0, as for the sale. Shipping and fees are not lines, so a site sale's lines can sum
--- to less than its amount (the order total).
+-- total + its tax; cost unknown (the goods never went through 1C's stock). Shipping and fees are not
+-- lines, so a site sale's lines can sum to less than its amount (the order total).
 with
 
 -- posted shipments (sign +1) and returns (sign −1): the one signed union of the two
@@ -20,6 +22,21 @@ shipment_lines as (
 
 return_lines as (
     select * from {{ ref('stg_onec__return_lines') }}
+),
+
+-- УНФ: a service act's lines belong to the sale the act joined (int_onec_service_acts_matched)
+service_act_lines as (
+    select
+        service_acts.document_id,
+        lines.section,
+        lines.line_number,
+        lines.product_id,
+        lines.quantity,
+        lines.price,
+        lines.amount
+    from {{ ref('stg_onec__service_act_lines') }} as lines
+    inner join {{ ref('int_onec_service_acts_matched') }} as service_acts
+        on service_acts.service_act_id = lines.service_act_id
 ),
 
 prices as (
@@ -83,6 +100,17 @@ onec_lines as (
     from shipment_lines
     union all
     select
+        'sale' as document_type,
+        document_id,
+        section,
+        line_number,
+        product_id,
+        quantity,
+        price,
+        amount
+    from service_act_lines
+    union all
+    select
         'return' as document_type,
         return_id as document_id,
         section,
@@ -118,7 +146,7 @@ document_lines as (
 costed_lines as (
     select
         document_lines.*,
-        coalesce(purchase_prices.purchase_price, 0) as purchase_price
+        purchase_prices.purchase_price
     from document_lines
     asof left join purchase_prices
         on purchase_prices.product_id = document_lines.product_id
@@ -149,8 +177,12 @@ signed_lines as (
         cast(costed_lines.sign * coalesce(costed_lines.amount, 0) as decimal(18, 2)) as amount,
         costed_lines.purchase_price,
         cast(
-            costed_lines.sign * round(coalesce(costed_lines.quantity, 0) * costed_lines.purchase_price, 2)
-            as decimal(18, 2)
+            case
+                when costed_lines.purchase_price is not null
+                    then costed_lines.sign
+                        * round(coalesce(costed_lines.quantity, 0) * costed_lines.purchase_price, 2)
+                when products.product_type = 'service' then 0
+            end as decimal(18, 2)
         ) as cost
     from costed_lines
     left join counterparties on counterparties.counterparty_id = costed_lines.counterparty_id
@@ -182,24 +214,26 @@ site_lines as (
         site_order_lines.price,
         cast(coalesce(site_order_lines.total, 0) + coalesce(site_order_lines.total_tax, 0) as decimal(18, 2))
             as amount,
-        cast(0 as decimal(18, 2)) as purchase_price,
-        cast(0 as decimal(18, 2)) as cost
+        cast(null as decimal(18, 2)) as purchase_price,
+        cast(null as decimal(18, 2)) as cost
     from site_order_lines
     inner join site_sales on site_sales.order_id = site_order_lines.order_id
     left join products_by_sku on products_by_sku.sku = site_order_lines.sku
     left join products on products.product_id = products_by_sku.product_id
 ),
 
+lines as (
+    select * from signed_lines
+    union all by name
+    select * from site_lines
+),
+
 final as (
     select
         *,
+        cost is not null as is_cost_known,
         cast(amount - cost as decimal(18, 2)) as gross_profit
-    from signed_lines
-    union all by name
-    select
-        *,
-        cast(amount - cost as decimal(18, 2)) as gross_profit
-    from site_lines
+    from lines
 )
 
 select * from final

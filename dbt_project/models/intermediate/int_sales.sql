@@ -2,10 +2,14 @@
 --   1C (source 'onec'): a posted, not deletion-marked shipment (sale) or return (int_onec_documents);
 --     amount = Σ line Сумма;
 --   site (source 'website'): a completed site order that no 1C customer order carries the number of
---     (int_site_orders_resolved), document_id 'site:<number>', amount = total, at date_completed, cost 0.
---     A site order that reached 1C is one sale, counted from 1C; with 1C absent every completed order is one.
--- amount/cost are signed (returns negative, on the return's own date). sale_ordinal numbers a customer's
--- sales by (local date-time, document_id); returns have none.
+--     (int_site_orders_resolved), document_id 'site:<number>', amount = total, at date_completed, cost
+--     unknown. A site order that reached 1C is one sale, counted from 1C; with 1C absent every completed
+--     order is one.
+-- amount/cost are signed (returns negative, on the return's own date). cost and gross_profit are NULL
+-- unless every line's cost is known (a document without lines: unknown): a document's profit is never
+-- computed from a missing price. costed_amount / known_cost carry the part whose cost is known (the
+-- lines with a known cost) so the marts can sum profit over it. sale_ordinal numbers a customer's sales
+-- by (local date-time, document_id); returns have none.
 with
 
 -- posted shipments (+) and returns (−), the one signed union of the two
@@ -31,7 +35,9 @@ line_totals as (
         document_id,
         count(*) as line_count,
         sum(amount) as amount,
-        sum(cost) as cost
+        bool_and(is_cost_known) as is_cost_known,
+        sum(amount) filter (where is_cost_known) as costed_amount,
+        sum(cost) as known_cost
     from sale_lines
     group by document_id
 ),
@@ -44,7 +50,9 @@ onec_documents as (
         coalesce(counterparties.customer_id, documents.counterparty_id) as customer_id,
         coalesce(line_totals.line_count, 0) as line_count,
         cast(coalesce(line_totals.amount, 0) as decimal(18, 2)) as amount,
-        cast(coalesce(line_totals.cost, 0) as decimal(18, 2)) as cost
+        coalesce(line_totals.is_cost_known, false) as is_cost_known,
+        cast(coalesce(line_totals.costed_amount, 0) as decimal(18, 2)) as costed_amount,
+        cast(line_totals.known_cost as decimal(18, 2)) as known_cost
     from documents
     left join line_totals on line_totals.document_id = documents.document_id
     left join counterparties on counterparties.counterparty_id = documents.counterparty_id
@@ -66,7 +74,10 @@ site_documents as (
         site_sales.customer_id,
         coalesce(line_totals.line_count, 0) as line_count,
         cast(coalesce(site_sales.total, 0) as decimal(18, 2)) as amount,
-        cast(0 as decimal(18, 2)) as cost
+        -- the goods never went through 1C's stock: salespipe does not know what they cost
+        false as is_cost_known,
+        cast(0 as decimal(18, 2)) as costed_amount,
+        cast(null as decimal(18, 2)) as known_cost
     from site_sales
     left join line_totals on line_totals.document_id = site_sales.sale_document_id
 ),
@@ -106,8 +117,14 @@ final as (
         {{ local_to_utc('attributed.document_datetime_local') }} as document_at,
         attributed.line_count,
         attributed.amount,
-        attributed.cost,
-        cast(attributed.amount - attributed.cost as decimal(18, 2)) as gross_profit,
+        attributed.is_cost_known,
+        case when attributed.is_cost_known then attributed.known_cost end as cost,
+        cast(
+            case when attributed.is_cost_known then attributed.amount - attributed.known_cost end
+            as decimal(18, 2)
+        ) as gross_profit,
+        attributed.costed_amount,
+        attributed.known_cost,
         attributed.document_amount,
         sale_ordinals.sale_ordinal,
         coalesce(sale_ordinals.sale_ordinal > 1, false) as is_repeat_sale

@@ -4,7 +4,7 @@
 -- "Reached 1C" = a 1C customer order (Document_ЗаказКлиента) carries its number in НомерПоДаннымКлиента,
 -- whatever that document's state: such an order is counted once, from 1C, when 1C ships it. A `completed`
 -- order that never reached 1C (an e-gift certificate, a shop that runs without 1C) is a site-only sale:
--- amount = total, moment = date_completed in the company time zone, cost 0.
+-- amount = total, moment = date_completed in the company time zone, cost unknown (NULL).
 with
 
 site_orders as (

@@ -3,7 +3,7 @@
 -- returns + site-only sales). Who (name, phone, email, city, legal form, gender, birthday, age, where seen),
 -- since when (first contact, acquisition channel, first sale, maturation), how often (sales count, average
 -- days between sales), what (top product group, groups bought), how much (sales, returns, revenue, gross
--- profit, average check), and status.
+-- profit over the revenue whose cost is known, the revenue of unknown cost, average check), and status.
 with
 
 customers as (
@@ -49,7 +49,8 @@ document_summary as (
         customer_id,
         -sum(amount) filter (where document_type = 'return') as returns_amount,
         sum(amount) as revenue,
-        sum(cost) as cost
+        sum(costed_amount) as costed_revenue,
+        sum(known_cost) as known_cost
     from documents
     group by customer_id
 ),
@@ -94,7 +95,8 @@ measured as (
         coalesce(sales_summary.sales_amount, 0) as sales_amount,
         coalesce(document_summary.returns_amount, 0) as returns_amount,
         coalesce(document_summary.revenue, 0) as revenue,
-        coalesce(document_summary.cost, 0) as cost,
+        coalesce(document_summary.costed_revenue, 0) as costed_revenue,
+        document_summary.known_cost,
         product_groups.top_product_group,
         product_groups.product_groups,
         users.user_name as last_manager_name
@@ -138,8 +140,10 @@ final as (
         cast(sales_amount as decimal(18, 2)) as sales_amount,
         cast(returns_amount as decimal(18, 2)) as returns_amount,
         cast(revenue as decimal(18, 2)) as revenue,
-        cast(cost as decimal(18, 2)) as cost,
-        cast(revenue - cost as decimal(18, 2)) as gross_profit,
+        -- NULL when none of the customer's lines has a known cost (a prospect too)
+        cast(known_cost as decimal(18, 2)) as cost,
+        cast(costed_revenue - known_cost as decimal(18, 2)) as gross_profit,
+        cast(revenue - costed_revenue as decimal(18, 2)) as unknown_cost_revenue,
         {{ money_per('revenue', 'sales_count') }} as average_check,
         cast(
             case

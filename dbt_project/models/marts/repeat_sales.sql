@@ -3,7 +3,8 @@
 -- (docs/METRICS.md — Repeat sale, New customer, Returning customer, Regular
 -- customer, Lost customer), over the unified sales (int_sales: 1C shipments and returns, plus completed site
 -- orders that never reached 1C) and customers across systems. Only documents dated on or before
--- var('as_of_date') count.
+-- var('as_of_date') count. Profit is over the part of revenue whose cost is known (docs/METRICS.md —
+-- Profit): revenue of unknown cost is reported as unknown_cost_revenue, never counted as profit.
 with
 
 documents as (
@@ -65,7 +66,8 @@ monthly_documents as (
         count(*) filter (where document_type = 'return') as returns_count,
         -sum(amount) filter (where document_type = 'return') as returns_amount,
         sum(amount) as revenue,
-        sum(cost) as cost,
+        sum(costed_amount) as costed_revenue,
+        sum(known_cost) as known_cost,
         count(*) filter (where document_type = 'sale' and sale_ordinal > 1) as repeat_sales_count,
         sum(amount) filter (where document_type = 'sale' and sale_ordinal > 1) as repeat_sales_amount
     from documents
@@ -139,9 +141,12 @@ final as (
         cast(coalesce(monthly_documents.returns_count, 0) as integer) as returns_count,
         cast(coalesce(monthly_documents.returns_amount, 0) as decimal(18, 2)) as returns_amount,
         cast(coalesce(monthly_documents.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(coalesce(monthly_documents.cost, 0) as decimal(18, 2)) as cost,
-        cast(coalesce(monthly_documents.revenue - monthly_documents.cost, 0) as decimal(18, 2))
+        -- NULL when no line of the month has a known cost (a month without sales too)
+        cast(monthly_documents.known_cost as decimal(18, 2)) as cost,
+        cast(monthly_documents.costed_revenue - monthly_documents.known_cost as decimal(18, 2))
             as gross_profit,
+        cast(coalesce(monthly_documents.revenue - monthly_documents.costed_revenue, 0) as decimal(18, 2))
+            as unknown_cost_revenue,
         {{ money_per('monthly_documents.revenue', 'monthly_documents.sales_count') }} as average_check,
         cast(coalesce(monthly_buyers.buyers, 0) as integer) as buyers,
         cast(coalesce(monthly_documents.repeat_sales_count, 0) as integer) as repeat_sales_count,

@@ -1,5 +1,5 @@
-"""What 1C's standard.odata puts on the wire: JSON (plain or nometadata), Atom XML, CSDL $metadata and
-odata.error bodies. Records are emitted with their key order intact and their values untouched
+"""What 1C's standard.odata puts on the wire: JSON (plain or nometadata), Atom XML and odata.error
+bodies ($metadata: metadata.py). Records are emitted with their key order intact and their values untouched
 (Int64 fields are already strings in the store)."""
 
 from __future__ import annotations
@@ -196,46 +196,6 @@ def atom_feed(base: str, set_name: str, pairs: list[tuple[dict, dict]], count: i
 def atom_entry(base: str, set_name: str, record: dict, shown: dict) -> bytes:
     entry = _entry(base, set_name, record, shown, _now())
     return f"{_XML_DECL}{entry.replace('<entry>', f'<entry {_NS} xml:base={quoteattr(base)}>', 1)}".encode()
-
-
-# ------------------------------------------------------------------------------------ $metadata
-def _csdl_properties(record: dict) -> list[str]:
-    out = []
-    for name, value in record.items():
-        if not isinstance(value, list) and not is_annotation(name):
-            out.append(f'<Property Name="{name}" Type="{edm_type(name, value)}" Nullable="true"/>')
-    return out
-
-
-def metadata_xml(store: dict[str, list[dict]]) -> bytes:
-    """A small CSDL: one EntityType per set (types guessed from its first record), tabular sections
-    as collections of complex row types. The real one is ~17 MB; nobody needs that here."""
-    types, sets = [], []
-    for set_name, records in store.items():
-        first = records[0] if records else {}
-        keys = (
-            ["Ref_Key"] if "Ref_Key" in first else [k for k in first if k == "Period" or k.endswith("_Key")]
-        )
-        props = _csdl_properties(first)
-        for name, value in first.items():
-            if isinstance(value, list):
-                row = next((r for r in value if isinstance(r, dict)), {})
-                row_type = f"{set_name}_{name}_RowType"
-                types.append(f'<ComplexType Name="{row_type}">{"".join(_csdl_properties(row))}</ComplexType>')
-                props.append(
-                    f'<Property Name="{name}" Type="Collection(StandardODATA.{row_type})" Nullable="false"/>'
-                )
-        key_xml = "".join(f'<PropertyRef Name="{k}"/>' for k in keys)
-        types.append(f'<EntityType Name="{set_name}"><Key>{key_xml}</Key>{"".join(props)}</EntityType>')
-        sets.append(f'<EntitySet Name="{set_name}" EntityType="StandardODATA.{set_name}"/>')
-    return (
-        f'{_XML_DECL}<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">'
-        '<edmx:DataServices xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
-        'm:DataServiceVersion="3.0"><Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" '
-        f'Namespace="StandardODATA">{"".join(types)}<EntityContainer Name="InfoBase" '
-        f'm:IsDefaultEntityContainer="true">{"".join(sets)}</EntityContainer></Schema>'
-        "</edmx:DataServices></edmx:Edmx>"
-    ).encode()
 
 
 def service_document(base: str, set_names: list[str], fmt: str) -> tuple[str, bytes]:

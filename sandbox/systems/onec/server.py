@@ -21,6 +21,7 @@ from urllib.parse import quote
 from sandbox.systems.faults import Fault
 from sandbox.systems.loopback import Reply, Request, ServedSimulator
 from sandbox.systems.onec import odata_format as fmt
+from sandbox.systems.onec.metadata import csdl
 from sandbox.systems.onec.odata_errors import NOT_FOUND, PARSE_ERROR, QueryError, unknown_name
 from sandbox.systems.onec.odata_query import execute, parse_query
 
@@ -92,9 +93,12 @@ class OneCSimulator(ServedSimulator):
         publication: str = "trade",
         host: str = "127.0.0.1",
         port: int = 0,
+        metadata_padding_sets: int = 0,
     ):
         super().__init__(store, host, port)
         self.publication = publication
+        # Unrelated objects added to $metadata, for a document of a real base's size (sandbox/…/metadata.py).
+        self.metadata_padding_sets = metadata_padding_sets
         self._username, self._password = username, password  # username None = no auth
         self._prefix = f"/{publication}/odata/standard.odata/"
 
@@ -145,7 +149,7 @@ class OneCSimulator(ServedSimulator):
         if target.kind == "root":
             return (200, *fmt.service_document(self.base_url, list(self.store), target.fmt))
         if target.kind == "metadata":
-            return 200, fmt.XML_TYPE, fmt.metadata_xml(self.store)
+            return 200, fmt.XML_TYPE, csdl(self.store, padding_sets=self.metadata_padding_sets)
         records = self.store.get(target.set_name)
         if records is None:
             raise unknown_name(target.set_name)

@@ -12,7 +12,7 @@ renamed as (
         {{ onec_text('_data', 'Description') }} as counterparty_name,
         {{ onec_text('_data', 'НаименованиеПолное') }} as full_name,
         {{ onec_text('_data', 'ИНН') }} as inn,
-        {{ onec_text_any('_data', ['ЮрФизЛицо', 'ЮридическоеФизическоеЛицо']) }} as legal_form_1c,
+        {{ onec_text('_data', 'ЮрФизЛицо') }} as legal_form_1c,
         {{ onec_ref('_data', 'Parent_Key') }} as parent_id,
         {{ onec_bool('_data', 'IsFolder') }} as is_folder,
         {{ onec_bool('_data', 'Predefined') }} as is_predefined,

@@ -12,7 +12,7 @@ renamed as (
         {{ onec_local_datetime('_data', 'Date') }} as order_datetime_local,
         {{ onec_bool('_data', 'Posted') }} as is_posted,
         {{ onec_ref('_data', 'Контрагент_Key') }} as counterparty_id,
-        {{ onec_ref_any('_data', ['Менеджер_Key', 'Ответственный_Key']) }} as manager_id,
+        {{ onec_ref('_data', 'Менеджер_Key') }} as manager_id,
         {{ onec_text('_data', 'НомерПоДаннымКлиента') }} as client_order_number,
         {{ onec_money('_data', 'СуммаДокумента') }} as document_amount,
         {{ onec_bool('_data', 'DeletionMark') }} as is_deletion_marked,

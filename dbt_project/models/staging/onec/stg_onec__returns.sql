@@ -1,4 +1,6 @@
--- Grain: one row per live customer return (Document_ВозвратТоваровОтКлиента Ref_Key), posted or not.
+-- Grain: one row per live customer return (Ref_Key of УТ 11's ВозвратТоваровОтКлиента, БП 3.0's
+-- ВозвратТоваровОтПокупателя, or УНФ's ПриходнаяНакладная whose operation kind is a return), posted or not.
+-- УНФ records purchases from suppliers in the same document: those (another ВидОперации) are not returns.
 with
 
 source as (
@@ -12,7 +14,7 @@ renamed as (
         {{ onec_local_datetime('_data', 'Date') }} as return_datetime_local,
         {{ onec_bool('_data', 'Posted') }} as is_posted,
         {{ onec_ref('_data', 'Контрагент_Key') }} as counterparty_id,
-        {{ onec_ref_any('_data', ['Менеджер_Key', 'Ответственный_Key']) }} as manager_id,
+        {{ onec_ref('_data', 'Менеджер_Key') }} as manager_id,
         {{ onec_ref('_data', 'ДокументРеализации_Key') }} as shipment_id,
         {{ onec_money('_data', 'СуммаДокумента') }} as document_amount,
         {{ onec_bool('_data', 'DeletionMark') }} as is_deletion_marked,
@@ -20,6 +22,7 @@ renamed as (
         _extracted_at as extracted_at,
         _loaded_seq as loaded_seq
     from source
+    where {{ onec_is_customer_return('_data') }}
 ),
 
 final as (

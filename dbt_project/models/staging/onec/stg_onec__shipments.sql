@@ -12,7 +12,7 @@ renamed as (
         {{ onec_local_datetime('_data', 'Date') }} as shipment_datetime_local,
         {{ onec_bool('_data', 'Posted') }} as is_posted,
         {{ onec_ref('_data', 'Контрагент_Key') }} as counterparty_id,
-        {{ onec_ref_any('_data', ['Менеджер_Key', 'Ответственный_Key']) }} as manager_id,
+        {{ onec_ref('_data', 'Менеджер_Key') }} as manager_id,
         {{ onec_ref('_data', 'ЗаказКлиента_Key') }} as order_id,
         {{ onec_ref('_data', 'ДоговорКонтрагента_Key') }} as contract_id,
         {{ onec_bool('_data', 'СуммаВключаетНДС', 'null') }} as amount_includes_vat,
