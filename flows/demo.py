@@ -78,6 +78,8 @@ def run_demo(
         print("marts DIFFER from the sandbox truth:\n  " + "\n  ".join(mismatches[:20]))
         return 1
     checked = "customers, monthly sales, repeat share, new/returning/lost, cohorts"
+    if "receivables" in truth:  # the truth over 1C: invoices and payments were compared too
+        checked += ", receivables by invoice and by day"
     if "pipeline_extras" in truth:  # the truth over amoCRM: the CRM's marts were compared too
         checked += (
             ", channels, pipeline stages, win rate, cycle, response, open and weighted pipeline by month,"

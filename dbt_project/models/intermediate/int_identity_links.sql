@@ -137,6 +137,12 @@ site_order_references as (
     inner join counterparties on counterparties.counterparty_id = shipments.counterparty_id
     where onec_orders.client_order_number is not null
     union
+    -- БП 3.0 has no customer orders: its sale carries the site order number itself
+    select 'onec:' || shipments.counterparty_id, 'onec', shipments.client_order_number
+    from shipments
+    inner join counterparties on counterparties.counterparty_id = shipments.counterparty_id
+    where shipments.client_order_number is not null
+    union
     select
         'amocrm:' || crm_leads.main_contact_id,
         'amocrm',

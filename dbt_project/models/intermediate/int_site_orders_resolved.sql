@@ -1,8 +1,8 @@
 -- Grain: one row per live site order (order_id), every status: its customer, its channel, whether it
 -- reached 1C, and whether it is a sale of its own (docs/METRICS.md — Sale, Channel).
 --
--- "Reached 1C" = a 1C customer order (Document_ЗаказКлиента) carries its number in НомерПоДаннымКлиента,
--- whatever that document's state: such an order is counted once, from 1C, when 1C ships it. A `completed`
+-- "Reached 1C" = a 1C customer order or sale carries its number in НомерПоДаннымКлиента (a sale: БП 3.0
+-- has no orders), whatever that document's state: such an order is counted once, from 1C, when 1C ships it. A `completed`
 -- order that never reached 1C (an e-gift certificate, a shop that runs without 1C) is a site-only sale:
 -- amount = total, moment = date_completed in the company time zone, cost unknown (NULL).
 with
@@ -16,10 +16,16 @@ identity as (
     where source = 'website'
 ),
 
--- Deletion-marked 1C orders count too (staging drops them, so the raw versions are read here).
+-- Deletion-marked 1C documents count too (staging drops them, so the raw versions are read here).
+onec_documents as (
+    select _data from ({{ onec_live_versions(source('onec', 'customer_orders')) }}) as orders
+    union all
+    select _data from ({{ onec_live_versions(source('onec', 'shipments')) }}) as shipments
+),
+
 onec_order_numbers as (
     select distinct {{ onec_text('_data', 'НомерПоДаннымКлиента') }} as client_order_number
-    from ({{ onec_live_versions(source('onec', 'customer_orders')) }}) as orders
+    from onec_documents
     where {{ onec_text('_data', 'НомерПоДаннымКлиента') }} is not null
 ),
 
