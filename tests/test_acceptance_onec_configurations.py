@@ -68,9 +68,12 @@ def test_a_bp30_base_without_its_price_list_publishes_sales_with_cost_unknown(
     }
     assert set(failed) == {"price_types", "prices"}
     assert (
-        "Catalog_ТипыЦенНоменклатуры" in failed["price_types"]
+        "no Catalog_ТипыЦенНоменклатуры in this base" in failed["price_types"]
         and "profile bp30 (detected from $metadata)" in failed["price_types"]
     )
+    # what detection found: the base's sets of the profiles, the price list among none of them
+    found = failed["price_types"].split("of the sets the profiles name, the base has: ")[1].split(", ")
+    assert "Document_СчетНаОплатуПокупателю" in found and not {*PRICE_SETS, "Catalog_ВидыЦен"} & set(found)
     with duckdb.connect(str(pipeline.serving_file), read_only=True) as con:
         months = con.execute(
             "select revenue, cost, gross_profit, unknown_cost_revenue from marts.repeat_sales"

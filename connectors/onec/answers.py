@@ -11,13 +11,22 @@ import json
 
 import requests
 
-from connectors.errors import SourceError
+from connectors.errors import SourceError, one_line
 
 UNKNOWN_NAME_CODE = "6"
 
 
+# The message may list the sets the base has (what detection saw): longer than the usual one-line limit.
+MESSAGE_LIMIT = 1500
+
+
 class EntitySetMissing(SourceError):
     """The base has no such entity set (1C: 400, code 6; or 404 for the set itself)."""
+
+    def __init__(self, source: str, stream: str, url: str, message: str, *args, **kwargs):
+        super().__init__(source, stream, url, message, *args, **kwargs)
+        self.message = one_line(message, limit=MESSAGE_LIMIT)
+        self.args = (self.message,)
 
 
 def odata_error(response: requests.Response) -> tuple[str | None, str | None]:

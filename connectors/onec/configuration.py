@@ -38,6 +38,7 @@ class Configuration:
         self.http, self.base_url, self.setting = http, base_url, setting
         self.profile: Profile | None = PROFILES.get(setting)
         self.method = f"forced by {SETTING}" if self.profile else None
+        self.found: tuple[str, ...] = ()  # of the sets any profile names, those the base has (when known)
 
     def discover(self, remembered: Mapping[str, Any] | None = None) -> Discovery:
         started = time.perf_counter()
@@ -52,7 +53,7 @@ class Configuration:
             method = (
                 "detected from $metadata" if detection.method == "metadata" else "detected by probing sets"
             )
-        self.profile, self.method = profile, method
+        self.profile, self.method, self.found = profile, method, found
         seconds = time.perf_counter() - started
         absent = {name: f"{profile.label} has no such documents" for name in profile.absent_streams}
         summary = f"configuration {profile.label} ({profile.id}), {method} in {seconds:.1f} s"
@@ -83,11 +84,12 @@ class Configuration:
     def missing_set(self, spec: StreamSpec, err: EntitySetMissing) -> SourceError:
         """The base lacks a set its profile keeps a stream in: say which, for which profile, and the fix."""
         profile = self._profile()
-        # Kept under the one-line limit of SourceError (300 characters): the set, the profile, the fix.
         message = (
             f"no {spec.entity_set} in this base (1C code 6), where profile {profile.id} "
             f"({self.method}) keeps {spec.name}: {COMPOSITION_HINT}, or set {SETTING}"
         )
+        if self.found:  # what detection saw, to tell a missing object from a wrong configuration
+            message += f"; of the sets the profiles name, the base has: {', '.join(self.found)}"
         return EntitySetMissing(err.source, spec.name, err.url, message, err.status)
 
     def _profile(self) -> Profile:
