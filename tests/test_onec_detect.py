@@ -23,48 +23,12 @@ from sandbox.systems import store_of
 from sandbox.systems.onec.metadata import csdl
 from sandbox.systems.onec.server import OneCSimulator
 from sandbox.world.reference import CONFIGURATIONS
+from tests.onec_configurations import CONFIGURATION_SETS, SHARED_SETS
 
 USER, PASSWORD = "odata", "s3cret-Пароль"
 EDM = "{http://schemas.microsoft.com/ado/2009/11/edm}"
-SHARED = ("Catalog_Контрагенты", "Catalog_Номенклатура", "Catalog_Пользователи")
-# What a base of each configuration publishes of the sets any profile names (docs/sources/onec.md),
-# written out by hand: detection must find exactly these in the sandbox company's 1C.
-SETS_OF = {
-    "ut11": {
-        *SHARED,
-        "Catalog_ВидыЦен",
-        "InformationRegister_ЦеныНоменклатуры",
-        "Document_ЗаказКлиента",
-        "Document_РеализацияТоваровУслуг",
-        "Document_ВозвратТоваровОтКлиента",
-        "Document_СчетНаОплатуКлиенту",
-        "Document_ПоступлениеБезналичныхДенежныхСредств",
-        "Document_ПриходныйКассовыйОрдер",
-    },
-    "bp30": {
-        *SHARED,
-        "Catalog_ТипыЦенНоменклатуры",
-        "InformationRegister_ЦеныНоменклатуры",
-        "Document_РеализацияТоваровУслуг",
-        "Document_ВозвратТоваровОтПокупателя",
-        "Document_СчетНаОплатуПокупателю",
-        "Document_ПоступлениеНаРасчетныйСчет",
-        "Document_ПриходныйКассовыйОрдер",
-    },
-    "unf": {
-        *SHARED,
-        "Catalog_ВидыЦен",
-        "InformationRegister_ЦеныНоменклатуры",
-        "Document_ЗаказПокупателя",
-        "Document_РасходнаяНакладная",
-        "Document_АктВыполненныхРабот",
-        "Document_ПриходнаяНакладная",
-        "Document_СчетНаОплату",
-        "Document_ПоступлениеНаСчет",
-        "Document_ПоступлениеВКассу",
-    },
-}
-ALL_CANDIDATES = 22  # the union of the three lists above: 3 shared + 19 sets of one or two profiles
+# The union of the lists in tests/onec_configurations.py: 3 shared + 19 sets of one or two profiles.
+ALL_CANDIDATES = 22
 HINT = "set SALESPIPE_ONEC_CONFIGURATION=ut11|bp30|unf to force one"
 
 # A CSDL with what a parser can trip on: prefixed and default namespaces, two containers, AssociationSets
@@ -187,7 +151,7 @@ def test_padding_adds_unrelated_sets_only(stores):
         entity_sets_from_metadata(chunked(padded, 4096)),
     )
     assert plain_sets < padded_sets and padded == csdl(stores["ut11"], padding_sets=300)  # deterministic
-    assert set(candidate_sets()) & padded_sets == SETS_OF["ut11"]
+    assert set(candidate_sets()) & padded_sets == CONFIGURATION_SETS["ut11"]
     added = padded_sets - plain_sets
     assert {name.partition("_")[0] for name in added} == {"Catalog", "Document", "AccumulationRegister"}
     assert len(padded) > 4_000_000  # ~16 KB per object: 1000 objects make a real base's ~16 MB
@@ -201,7 +165,7 @@ def test_each_profiles_sets_choose_that_profile(profile):
 
 
 def test_an_unknown_mix_names_what_was_found_what_each_profile_lacks_and_the_setting():
-    sets = {*SHARED, "Document_РеализацияТоваровУслуг", "Catalog_Склады"}
+    sets = {*SHARED_SETS, "Document_РеализацияТоваровУслуг", "Catalog_Склады"}
     with pytest.raises(UnknownConfiguration) as caught:
         choose_profile(sets, url="http://1c.local/trade/odata/standard.odata/$metadata")
     assert str(caught.value) == (
@@ -238,7 +202,7 @@ def test_detect_reads_the_configuration_from_metadata(stores, configuration):
         detection = detect(client(), sim.base_url)
         assert sim.requests == [("$metadata", {}, 200)]
     assert (detection.profile.id, detection.method) == (configuration, "metadata")
-    assert detection.sets_found == tuple(sorted(SETS_OF[configuration]))
+    assert detection.sets_found == tuple(sorted(CONFIGURATION_SETS[configuration]))
     assert 0 < detection.seconds < 30
 
 
@@ -246,7 +210,9 @@ def test_metadata_cut_once_is_read_again_from_the_start(ut_sim):
     ut_sim.faults.add(entity_set="$metadata", kind="cut", times=1)
     detection = detect(client(), ut_sim.base_url)
     assert (detection.profile, detection.method) == (UT11, "metadata")
-    assert detection.sets_found == tuple(sorted(SETS_OF["ut11"])) and metadata_requests(ut_sim) == [200, 200]
+    assert detection.sets_found == tuple(sorted(CONFIGURATION_SETS["ut11"])) and metadata_requests(
+        ut_sim
+    ) == [200, 200]
 
 
 @pytest.mark.parametrize(
@@ -261,9 +227,9 @@ def test_metadata_failing_falls_back_to_probing_the_same_profile(stores, kind, a
         assert fault.seen == attempts
         probes = [(name, query, status) for name, query, status in sim.requests if name != "$metadata"]
     assert (detection.profile, detection.method) == (UT11, "probe")
-    assert detection.sets_found == tuple(sorted(SETS_OF["ut11"]))
+    assert detection.sets_found == tuple(sorted(CONFIGURATION_SETS["ut11"]))
     assert len(probes) == ALL_CANDIDATES and {name for name, _, _ in probes} == set(candidate_sets())
-    assert sorted(name for name, _, status in probes if status == 200) == sorted(SETS_OF["ut11"])
+    assert sorted(name for name, _, status in probes if status == 200) == sorted(CONFIGURATION_SETS["ut11"])
     by_name = {name: query for name, query, _ in probes}
     assert by_name["Document_СчетНаОплату"] == {"$format": "json", "$top": "1", "$select": "Ref_Key"}
     # A register has no Ref_Key: selecting it would answer code 6, the same as a missing set.

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from sandbox.systems.onec.server import OneCSimulator
+from tests.onec_configurations import CONFIGURATION_SETS
 
 USER, PASSWORD = "odata", "s3cret"
 REPO = Path(__file__).resolve().parents[1]
@@ -459,44 +460,7 @@ def test_many_start_stop_cycles():
 
 
 # ------------------------------------------------------------------- the company in each configuration
-# The sets each configuration serves, written out here (not read from the export or the connector's
-# profiles): this table is what a real base of that configuration has (docs/sources/onec.md).
-SHARED_SETS = ("Catalog_Контрагенты", "Catalog_Номенклатура", "Catalog_Пользователи")
-CONFIGURATION_SETS = {
-    "ut11": {
-        *SHARED_SETS,
-        "Catalog_ВидыЦен",
-        "InformationRegister_ЦеныНоменклатуры",
-        "Document_ЗаказКлиента",
-        "Document_РеализацияТоваровУслуг",
-        "Document_ВозвратТоваровОтКлиента",
-        "Document_СчетНаОплатуКлиенту",
-        "Document_ПоступлениеБезналичныхДенежныхСредств",
-        "Document_ПриходныйКассовыйОрдер",
-    },
-    "bp30": {
-        *SHARED_SETS,
-        "Catalog_ТипыЦенНоменклатуры",
-        "InformationRegister_ЦеныНоменклатуры",
-        "Document_РеализацияТоваровУслуг",
-        "Document_ВозвратТоваровОтПокупателя",
-        "Document_СчетНаОплатуПокупателю",
-        "Document_ПоступлениеНаРасчетныйСчет",
-        "Document_ПриходныйКассовыйОрдер",
-    },
-    "unf": {
-        *SHARED_SETS,
-        "Catalog_ВидыЦен",
-        "InformationRegister_ЦеныНоменклатуры",
-        "Document_ЗаказПокупателя",
-        "Document_РасходнаяНакладная",
-        "Document_АктВыполненныхРабот",
-        "Document_ПриходнаяНакладная",
-        "Document_СчетНаОплату",
-        "Document_ПоступлениеНаСчет",
-        "Document_ПоступлениеВКассу",
-    },
-}
+# The sets each configuration serves: tests/onec_configurations.py, written out by hand.
 MANAGER_FIELD = {"ut11": "Менеджер_Key", "bp30": "Ответственный_Key", "unf": "Ответственный_Key"}
 UT_SALES, UNF_SALES = "Document_РеализацияТоваровУслуг", "Document_РасходнаяНакладная"
 UNF_ACTS, UNF_RECEIPTS = "Document_АктВыполненныхРабот", "Document_ПриходнаяНакладная"

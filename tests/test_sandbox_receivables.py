@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from sandbox.truth.receivables import allocate, compute_receivables, live_invoices, receivables_truth
-from sandbox.verify.receivables import compare_receivables_with_truth
+from sandbox.verify.receivables import DAILY_FIELDS, compare_receivables_with_truth
 from sandbox.world.company import generate_company
 from sandbox.world.receivables import Invoice, Receipt, ReceiptPart, Receivables, receivables_of
 from sandbox.world.reference import ZERO_GUID
@@ -193,19 +193,7 @@ def test_daily_rows_by_hand():
         receipt("r2", "2024-03-11", (300, "i3"), card="shop", number=2),
     ]
     daily = compute_receivables(Receivables(invoices, receipts), date(2024, 3, 12))["receivables_daily"]
-    columns = [
-        "invoiced_amount",
-        "invoices_count",
-        "paid_amount",
-        "paid_invoices_count",
-        "outstanding_amount",
-        "outstanding_count",
-        "overdue_amount",
-        "overdue_count",
-        "overdue_over_5_days_amount",
-        "overdue_over_5_days_count",
-    ]
-    got = {(r["day"][-5:], r["manager_id"]): [r[c] for c in columns] for r in daily}
+    got = {(r["day"][-5:], r["manager_id"]): [r[c] for c in DAILY_FIELDS] for r in daily}
     anna = {
         "03-01": [1000, 1, 0, 0, 1000, 1, 0, 0, 0, 0],
         "03-02": [0, 0, 0, 0, 1000, 1, 0, 0, 0, 0],
