@@ -171,13 +171,24 @@ def test_an_unknown_mix_names_what_was_found_what_each_profile_lacks_and_the_set
     assert str(caught.value) == (
         "1C stream=$metadata GET http://1c.local/trade/odata/standard.odata/$metadata : "
         "no configuration profile fits the base ("
-        "ut11 lacks Document_ЗаказКлиента, Document_ВозвратТоваровОтКлиента; "
-        "bp30 lacks Document_СчетНаОплатуПокупателю, Document_ПоступлениеНаРасчетныйСчет; "
-        "unf lacks Document_ЗаказПокупателя, Document_РасходнаяНакладная"  # its sales are РасходнаяНакладная
+        "ut11 lacks one of Document_ЗаказКлиента / Document_ВозвратТоваровОтКлиента; "
+        "bp30 lacks one of Document_СчетНаОплатуПокупателю / Document_ПоступлениеНаРасчетныйСчет; "
+        "unf lacks one of Document_ЗаказПокупателя / Document_РасходнаяНакладная, "
+        "Document_РасходнаяНакладная"  # a marker, and the set its sales live in
         "); of the sets the profiles name it has: Catalog_Контрагенты, Catalog_Номенклатура, "
         f"Catalog_Пользователи, Document_РеализацияТоваровУслуг — {HINT}"
     )
     assert caught.value.transient is False and "\n" not in str(caught.value)
+
+
+def test_one_marker_is_enough_for_a_base_that_publishes_only_some_objects():
+    # An administrator published what sales need, and the invoices, but not the bank receipts.
+    bp_partial = {*SHARED_SETS, "Document_РеализацияТоваровУслуг", "Document_СчетНаОплатуПокупателю"}
+    assert choose_profile(bp_partial) is BP30
+    ut_partial = {*SHARED_SETS, "Document_РеализацияТоваровУслуг", "Document_ЗаказКлиента"}
+    assert choose_profile(ut_partial) is UT11
+    with pytest.raises(UnknownConfiguration, match=r"unf lacks Document_РасходнаяНакладная\)"):
+        choose_profile({*SHARED_SETS, "Document_ЗаказПокупателя"})  # УНФ's orders without its sales
 
 
 def test_a_base_matching_two_profiles_is_unknown_too():
@@ -244,11 +255,10 @@ def test_a_wrong_password_propagates_without_probing(ut_sim):
 
 
 # ------------------------------------------------------------------------------------ confirm
-def test_confirm_the_right_profile_probes_its_markers_and_required_sets(ut_sim):
+def test_confirm_the_right_profile_probes_a_marker_and_its_required_sets(ut_sim):
     assert confirm(client(), ut_sim.base_url, UT11) is True
     assert [(name, status) for name, _, status in ut_sim.requests] == [
-        ("Document_ЗаказКлиента", 200),
-        ("Document_ВозвратТоваровОтКлиента", 200),
+        ("Document_ЗаказКлиента", 200),  # one marker is enough
         ("Catalog_Контрагенты", 200),
         ("Catalog_Номенклатура", 200),
         ("Catalog_Пользователи", 200),
@@ -257,12 +267,13 @@ def test_confirm_the_right_profile_probes_its_markers_and_required_sets(ut_sim):
 
 
 @pytest.mark.parametrize("plain_client", [False, True], ids=["1C client", "plain client"])
-def test_confirm_another_profile_is_false_at_its_first_absent_set(ut_sim, plain_client):
+def test_confirm_another_profile_is_false_when_none_of_its_markers_is_there(ut_sim, plain_client):
     # The plain client has no 1C error classifier: "absent" is then read from the odata.error code.
     http = HttpClient("1C", auth=(USER, PASSWORD), max_retries=0) if plain_client else client()
     assert confirm(http, ut_sim.base_url, BP30) is False
     assert [(name, status) for name, _, status in ut_sim.requests] == [
-        ("Document_СчетНаОплатуПокупателю", 400)
+        ("Document_СчетНаОплатуПокупателю", 400),
+        ("Document_ПоступлениеНаРасчетныйСчет", 400),
     ]
 
 

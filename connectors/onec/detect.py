@@ -1,7 +1,7 @@
 """Which 1C configuration a base runs (УТ 11, БП 3.0, УНФ): from its `$metadata`, or by probing its sets.
 
-The entity sets a base publishes name its configuration: a profile (profiles.py) fits when every one of
-its markers and of the sets its required streams live in is there. `$metadata` lists all the sets in
+The entity sets a base publishes name its configuration: a profile (profiles.py) fits when one of its
+markers and every set its required streams live in is there. `$metadata` lists all the sets in
 one answer, but on a real base that answer is ~17 MB of CSDL and takes ~20 s, so it is parsed as it
 arrives and nothing of it is kept but the set names. When it cannot be had (a timeout or a 5xx after
 the client's retries, a body that is not XML or stops short) every set a profile names is probed with
@@ -88,10 +88,13 @@ def detect(http: HttpClient, base_url: str) -> Detection:
 
 
 def confirm(http: HttpClient, base_url: str, profile: Profile) -> bool:
-    """True while the base still has every marker and required set of `profile` (a `$top=1` probe each,
-    stopping at the first absent one); errors other than "absent" propagate."""
+    """True while the base still has one of `profile`'s markers and every set its required streams live in
+    (a `$top=1` probe each, stopping as soon as the answer is known); errors other than "absent" propagate."""
     root = _root(base_url)
-    absent = next((name for name in deciding_sets(profile) if not _set_exists(http, root, name)), None)
+    if not any(_set_exists(http, root, marker) for marker in profile.markers):
+        absent = f"any of {', '.join(profile.markers)}"
+    else:
+        absent = next((name for name in profile.required_sets if not _set_exists(http, root, name)), None)
     if absent is not None:
         log.warning("1C: the base no longer has %s, which profile %s expects", absent, profile.id)
     return absent is None
@@ -117,8 +120,10 @@ def entity_sets_from_metadata(chunks: Iterable[bytes]) -> set[str]:
 
 
 def choose_profile(sets: Collection[str], *, url: str = "") -> Profile:
-    """The one profile whose markers and required sets are all in `sets`; else UnknownConfiguration
-    (`url`: the request the sets came from, for the message)."""
+    """The one profile that has one of its markers and all its required sets in `sets`; else
+    UnknownConfiguration (`url`: the request the sets came from, for the message). One marker is enough:
+    an administrator often publishes only the objects needed, so a БП 3.0 base without its bank receipts
+    in the OData composition is still БП 3.0."""
     present = set(sets)
     fitting = [profile for profile in PROFILES.values() if not _missing(profile, present)]
     if len(fitting) == 1:
@@ -130,11 +135,6 @@ def choose_profile(sets: Collection[str], *, url: str = "") -> Profile:
 def candidate_sets() -> tuple[str, ...]:
     """Every entity set any profile names (its streams' sets and its markers), sorted."""
     return tuple(sorted({name for p in PROFILES.values() for name in (*p.markers, *p.entity_sets)}))
-
-
-def deciding_sets(profile: Profile) -> tuple[str, ...]:
-    """The sets a base must have for `profile` to fit it: its markers, then its required streams' sets."""
-    return tuple(dict.fromkeys((*profile.markers, *profile.required_sets)))
 
 
 def probe_entity_sets(http: HttpClient, base_url: str, names: Iterable[str]) -> set[str]:
@@ -164,7 +164,10 @@ def _means_absent(err: BadResponse) -> bool:
 
 
 def _missing(profile: Profile, present: set[str]) -> list[str]:
-    return [name for name in deciding_sets(profile) if name not in present]
+    missing = [name for name in profile.required_sets if name not in present]
+    if not present.intersection(profile.markers):
+        missing.insert(0, f"one of {' / '.join(profile.markers)}")
+    return missing
 
 
 def _verdict(fitting: list[Profile], present: set[str]) -> str:
