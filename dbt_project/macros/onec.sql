@@ -1,5 +1,5 @@
-{#- Reading 1C OData records as landed in raw_onec.* (docs/sources/onec.md: the raw layout and the
-    field spellings of УТ 11 / БП 3.0). -#}
+{#- Reading 1C OData records as landed in raw_onec.* (docs/sources/onec.md: the raw layout; every
+    configuration's fields arrive renamed into salespipe's vocabulary by the connector's profile). -#}
 
 {#- The live version of every record: latest row per `_id` by `_loaded_seq`, tombstones dropped. -#}
 {% macro onec_live_versions(relation) -%}
@@ -19,7 +19,7 @@
     nullif(trim({{ json_expr }} ->> '{{ field }}'), '')
 {%- endmacro %}
 
-{#- First present of several field names (УТ 11 vs БП 3.0 spell some fields differently). -#}
+{#- First present of several field names (a field 1C may send under either name, e.g. Валюта_Key / Валюта). -#}
 {% macro onec_text_any(json_expr, fields) -%}
     coalesce(
         {%- for field in fields %}
@@ -31,14 +31,6 @@
 {#- Reference (GUID) field: lower-cased; the empty reference (zero GUID) = NULL. -#}
 {% macro onec_ref(json_expr, field) -%}
     nullif(lower({{ onec_text(json_expr, field) }}), '00000000-0000-0000-0000-000000000000')
-{%- endmacro %}
-
-{% macro onec_ref_any(json_expr, fields) -%}
-    coalesce(
-        {%- for field in fields %}
-        {{ onec_ref(json_expr, field) }}{{ "," if not loop.last }}
-        {%- endfor %}
-    )
 {%- endmacro %}
 
 {#- Local date-time without offset; the empty date 0001-01-01T00:00:00 = NULL. -#}
