@@ -1,7 +1,8 @@
 """Issue 8 acceptance: the same company's 1C served as УТ 11, БП 3.0 and УНФ; the pipeline, told nothing,
-finds the configuration, reads each one's own sets and names, and every mart equals the truth (which
-does not depend on the configuration). A БП 3.0 base without a price list still publishes its sales, with
-cost and profit unknown, never computed from a zero.
+finds the configuration, reads each one's own sets and names, and every mart equals the truth (the same
+for all three but for receivables: only УТ 11's payments can name a customer order and pay its invoices).
+A БП 3.0 base without a price list still publishes its sales, with cost and profit unknown, never computed
+from a zero.
 """
 
 from __future__ import annotations

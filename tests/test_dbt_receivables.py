@@ -18,7 +18,9 @@ computation below. As of 2024-06-30, default payment term 5 days.
     I3 06-20 500, due 06-25: C1 500, paid 06-20 (the advance pays on the invoice's day).
     I6 06-28 400, СрокОплаты empty → due 07-03: C1 200 + B4 80 + B3 50 = 330; 70 outstanding, open.
   K3 (no card: an orphan), manager U2: I7 06-29 100, due 06-30, unpaid, open (0 days).
-  K1: B5 06-30 100 names I8, dated after the as-of date: K1 has no invoice, the money is an advance
+  K1, manager U1, УТ 11: I9 06-25 150 bills customer order O1 (ЗаказКлиента_Key), due 06-30 by the term.
+    B9 06-26 150 names the order, not the invoice (УТ 11's Заказ_Key): it pays I9, paid 06-26.
+    B5 06-30 100 names I8, dated after the as-of date: K1 has nothing unpaid, the money is an advance
     (settlement is per counterparty, not per customer: it does not pay K4's I2).
 """
 
@@ -46,14 +48,16 @@ SPECS = {spec.name: spec for spec in STREAMS}
 
 
 def ref(kind: str, n: int) -> str:
-    """Readable GUIDs: kind c=counterparty, b=user, 5=invoice, 6=bank receipt, 7=cash receipt."""
+    """Readable GUIDs: kind c=counterparty, b=user, 4=customer order, 5=invoice, 6=bank receipt, 7=cash
+    receipt."""
     return f"{kind}0000000-0000-0000-0000-{n:012d}"
 
 
 K1, K2, K3, K4 = (ref("c", n) for n in (1, 2, 3, 4))
 U1, U2 = ref("b", 1), ref("b", 2)
-I1, I2, I3, I4, I5, I6, I7, I8 = (ref("5", n) for n in range(1, 9))
-B1, B2, B3, B4, B5, B6, B7, B8 = (ref("6", n) for n in range(1, 9))
+I1, I2, I3, I4, I5, I6, I7, I8, I9 = (ref("5", n) for n in range(1, 10))
+B1, B2, B3, B4, B5, B6, B7, B8, B9 = (ref("6", n) for n in range(1, 10))
+O1 = ref("4", 1)
 C1 = ref("7", 1)
 
 
@@ -75,12 +79,12 @@ def header(key, number, month_day, counterparty, amount, *, bp=False, manager=No
     return record
 
 
-def ut_invoice(key, number, month_day, counterparty, amount, schedule=()) -> dict:
+def ut_invoice(key, number, month_day, counterparty, amount, schedule=(), **kw) -> dict:
     stages = [
         {"Ref_Key": key, "LineNumber": str(i), "ДатаПлатежа": f"{date}T00:00:00"}
         for i, date in enumerate(schedule, 1)
     ]
-    return header(key, number, month_day, counterparty, amount, manager=U1, ЭтапыГрафикаОплаты=stages)
+    return header(key, number, month_day, counterparty, amount, manager=U1, ЭтапыГрафикаОплаты=stages, **kw)
 
 
 def bp_invoice(key, number, month_day, counterparty, amount, due=EMPTY_DATE, **kw) -> dict:
@@ -127,6 +131,7 @@ FIRST_NIGHT = [
     (UT11, "invoices", ut_invoice(I1, "ЦБ-000001", "06-01", K4, 1000, ["2024-06-20", "2024-06-05"])),
     (UT11, "invoices", ut_invoice(I2, "ЦБ-000002", "06-10", K4, 300)),
     (UT11, "invoices", ut_invoice(I8, "ЦБ-000008", "07-01", K1, 100)),
+    (UT11, "invoices", ut_invoice(I9, "ЦБ-000009", "06-25", K1, 150, ЗаказКлиента_Key=O1)),
     (BP30, "invoices", bp_invoice(I3, "0000-000003   ", "06-20", K2, 500, "2024-06-25T00:00:00")),
     (BP30, "invoices", bp_invoice(I4, "0000-000004", "06-15", K2, 999, posted=False)),
     (BP30, "invoices", bp_invoice(I5, "0000-000005", "06-05", K2, 80, marked=True)),
@@ -138,6 +143,7 @@ FIRST_NIGHT = [
     (UT11, "bank_receipts", ut_receipt(B6, "ЦБ-000006", "06-20", K4, [(I2, 200)])),
     (UT11, "bank_receipts", ut_receipt(B7, "ЦБ-000007", "06-21", K4, [(I2, 200)], posted=False)),
     (UT11, "bank_receipts", ut_receipt(B8, "ЦБ-000008", "07-01", K4, [(I2, 200)])),
+    (UT11, "bank_receipts", ut_receipt(B9, "ЦБ-000009", "06-26", K1, [(O1, 150)])),
     (BP30, "bank_receipts", bp_receipt(B3, "0000-000003", "06-16", K2, [(I4, 50)])),
     (BP30, "bank_receipts", bp_receipt(B4, "0000-000004", "06-06", K2, [(I5, 80)])),
     (BP30, "cash_receipts", bp_receipt(C1, "0000-000001", "06-01", K2, [], amount=700)),
@@ -213,6 +219,7 @@ EXPECTED = {
     I3: ("0000-000003", "06-20", "06-25", K2, K2, U2, 500, 500, 0, "06-20", 0, 0, "paid"),
     I6: ("0000-000006", "06-28", "07-03", K2, K2, U2, 400, 330, 70, None, 0, None, "open"),
     I7: ("0000-000007", "06-29", "06-30", K3, K3, U2, 100, 0, 100, None, 0, None, "open"),
+    I9: ("ЦБ-000009", "06-25", "06-30", K1, K1, U1, 150, 150, 0, "06-26", 0, 0, "paid"),
 }
 
 
@@ -238,6 +245,7 @@ def test_the_allocation_accounts_for_every_payment_counted(warehouse):
     assert [tuple(r.values()) for r in got] == [
         (B1, "linked", I1, day("06-04"), D(600)),  # the re-posted version's amount
         (B2, "linked", I1, day("06-12"), D(400)),  # the excess, 100, is unlinked
+        (B9, "order", I9, day("06-26"), D(150)),  # names the customer order I9 bills
         (C1, "fifo", I3, day("06-20"), D(500)),  # received 06-01, before the invoice
         (C1, "fifo", I6, day("06-28"), D(200)),
         (B4, "fifo", I6, day("06-28"), D(80)),  # names a deletion-marked invoice
@@ -259,6 +267,8 @@ DAILY = {
     (U1, "06-12"): (0, 0, 500, 2, 200, 1, 0, 0, 0, 0),  # I1 settled, 100 of B2 reaches I2
     (U1, "06-16"): (0, 0, 0, 0, 200, 1, 200, 1, 0, 0),
     (U1, "06-21"): (0, 0, 0, 0, 200, 1, 200, 1, 200, 1),
+    (U1, "06-25"): (150, 1, 0, 0, 350, 2, 200, 1, 200, 1),
+    (U1, "06-26"): (0, 0, 150, 1, 200, 1, 200, 1, 200, 1),
     (U1, "06-30"): (0, 0, 0, 0, 200, 1, 200, 1, 200, 1),
     (U2, "06-20"): (500, 1, 500, 1, 0, 0, 0, 0, 0, 0),  # an advance pays the day the invoice is issued
     (U2, "06-28"): (400, 1, 330, 1, 70, 1, 0, 0, 0, 0),
@@ -305,6 +315,7 @@ def test_the_default_payment_term_is_a_setting_passed_to_dbt(warehouse, tmp_path
         I3: day("06-25"),
         I6: day("07-08"),
         I7: day("06-30"),
+        I9: day("07-05"),
     }
 
     monkeypatch.setenv("SALESPIPE_DEFAULT_PAYMENT_TERM_DAYS", "-1")

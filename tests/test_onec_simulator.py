@@ -656,7 +656,9 @@ def test_invoices_carry_the_due_date_where_the_configuration_keeps_it(served, co
     due_field = "ЭтапыГрафикаОплаты" if configuration == "ut11" else "СрокОплаты"
     for record in served_invoices:
         invoice = expected[record["Ref_Key"]]
-        assert own_fields(record) == header | {"СуммаДокумента", due_field}
+        order = {"ЗаказКлиента_Key"} if configuration == "ut11" else set()  # УТ 11's invoice names its order
+        assert own_fields(record) == header | {"СуммаДокумента", due_field} | order
+        assert record.get("ЗаказКлиента_Key", invoice.order_key) == invoice.order_key
         assert (record["Date"], record["Posted"], record["DeletionMark"]) == (
             f"{invoice.date:%Y-%m-%dT%H:%M:%S}",
             invoice.posted,

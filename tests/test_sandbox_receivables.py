@@ -30,10 +30,12 @@ AS_OF = date(2024, 3, 31)
 ANNA, BORIS = "manager-anna", "manager-boris"
 
 
-def invoice(key, day, roubles, card="firm", due=None, number=1, manager=ANNA, deleted=False) -> Invoice:
+def invoice(key, day, roubles, card="firm", due=None, number=1, manager=ANNA, deleted=False, order=ZERO_GUID):
     moment = datetime.fromisoformat(f"{day}T10:00:00")
     own_due = date.fromisoformat(due) if due else None
-    return Invoice(key, number, moment, card, manager, roubles * 100, own_due, deletion_mark=deleted)
+    return Invoice(
+        key, number, moment, card, manager, roubles * 100, own_due, deletion_mark=deleted, order_key=order
+    )
 
 
 def receipt(key, day, *parts, card="firm", number=1, kind="bank", posted=True, deleted=False) -> Receipt:
@@ -43,8 +45,8 @@ def receipt(key, day, *parts, card="firm", number=1, kind="bank", posted=True, d
     return Receipt(kind, key, number, moment, card, ANNA, rows, posted=posted, deletion_mark=deleted)
 
 
-def rows_of(invoices, receipts, as_of=AS_OF, term=5) -> dict[str, dict]:
-    truth = compute_receivables(Receivables(invoices, receipts), as_of, term)
+def rows_of(invoices, receipts, as_of=AS_OF, term=5, settles_by_order=True) -> dict[str, dict]:
+    truth = compute_receivables(Receivables(invoices, receipts), as_of, term, settles_by_order)
     return {row["invoice_id"]: row for row in truth["receivables"]}
 
 
@@ -86,9 +88,9 @@ def test_paid_in_two_parts_the_second_late():
         5,
         "paid",
     )
-    assert [(a.receipt_key, a.amount, a.linked) for a in allocate(invoices, receipts, AS_OF)] == [
-        ("r1", 40_000, True),
-        ("r2", 60_000, True),
+    assert [(a.receipt_key, a.amount, a.kind) for a in allocate(invoices, receipts, AS_OF)] == [
+        ("r1", 40_000, "linked"),
+        ("r2", 60_000, "linked"),
     ]
 
 
@@ -113,7 +115,7 @@ def test_a_payment_naming_a_deleted_invoice_pays_first_in_first_out_and_the_rest
     receipts = [receipt("r1", "2024-03-02", (800, "gone"))]
     assert paid(rows_of(invoices, receipts)) == {"i1": 500.0}  # 300 left over: in no invoice
     (allocation,) = allocate(invoices, receipts, AS_OF)
-    assert (allocation.invoice_key, allocation.amount, allocation.linked) == ("i1", 50_000, False)
+    assert (allocation.invoice_key, allocation.amount, allocation.kind) == ("i1", 50_000, "fifo")
 
 
 def test_an_advance_pays_invoices_on_their_own_dates_and_its_leftover_stays_unallocated():
@@ -127,11 +129,41 @@ def test_an_advance_pays_invoices_on_their_own_dates_and_its_leftover_stays_unal
     assert rows_of([], receipts) == {}  # without invoices it all stays an advance
 
 
+def test_a_payment_naming_an_order_pays_the_orders_invoices_oldest_first_then_first_in_first_out():
+    invoices = [
+        invoice("old", "2024-03-01", 300, number=1),  # no order: the counterparty's oldest
+        invoice("o1-a", "2024-03-02", 500, number=2, order="order-1"),
+        invoice("o1-b", "2024-03-03", 400, number=3, order="order-1"),
+        invoice("theirs", "2024-03-01", 900, card="another firm", number=4, order="order-2"),
+    ]
+    receipts = [
+        receipt("r1", "2024-03-04", (700, "order-1"), number=1),  # o1-a, then 200 of o1-b
+        receipt("r2", "2024-03-05", (300, "order-1"), number=2),  # o1-b's last 200; 100 goes on: old
+        receipt("r3", "2024-03-06", (100, "order-2"), number=3),  # another firm's order: first in, first out
+    ]
+    allocations = allocate(invoices, receipts, AS_OF)
+    assert [(a.receipt_key, a.invoice_key, a.amount, a.kind) for a in allocations] == [
+        ("r1", "o1-a", 50_000, "order"),
+        ("r1", "o1-b", 20_000, "order"),
+        ("r2", "o1-b", 20_000, "order"),
+        ("r2", "old", 10_000, "fifo"),
+        ("r3", "old", 10_000, "fifo"),
+    ]
+    assert paid(rows_of(invoices, receipts)) == {"old": 200.0, "o1-a": 500.0, "o1-b": 400.0, "theirs": 0.0}
+    # where a payment cannot name an order (БП 3.0, УНФ), the same money is paid first in, first out
+    assert paid(rows_of(invoices, receipts, settles_by_order=False)) == {
+        "old": 300.0,
+        "o1-a": 500.0,
+        "o1-b": 300.0,
+        "theirs": 0.0,
+    }
+
+
 def test_the_paid_date_is_the_day_outstanding_reached_zero():
     invoices = [invoice("i1", "2024-03-01", 1000)]
     receipts = [
         receipt("named", "2024-03-20", (600, "i1"), number=2),  # pass 1
-        receipt("unnamed", "2024-03-10", (400, ZERO_GUID), number=1),  # pass 2, applied after it
+        receipt("unnamed", "2024-03-10", (400, ZERO_GUID), number=1),  # pass 3, applied after it
     ]
     row = rows_of(invoices, receipts)["i1"]
     assert (row["paid_date"], row["days_paid_late"], row["status"]) == ("2024-03-20", 14, "paid")
@@ -143,11 +175,11 @@ def test_parts_pay_in_payment_order_date_then_number_then_row():
     late_numbered = receipt("r2", "2024-03-05", (700, "i1"), number=2)
     first = receipt("r1", "2024-03-05", (300, "i1"), (300, "i1"), number=1)
     allocations = allocate(invoices, [late_numbered, first], AS_OF)
-    assert [(a.receipt_key, a.row, a.invoice_key, a.amount, a.linked) for a in allocations] == [
-        ("r1", 1, "i1", 30_000, True),
-        ("r1", 2, "i1", 30_000, True),
-        ("r2", 1, "i1", 40_000, True),
-        ("r2", 1, "i2", 10_000, False),  # the excess of r2, first in first out; 200 left over
+    assert [(a.receipt_key, a.row, a.invoice_key, a.amount, a.kind) for a in allocations] == [
+        ("r1", 1, "i1", 30_000, "linked"),
+        ("r1", 2, "i1", 30_000, "linked"),
+        ("r2", 1, "i1", 40_000, "linked"),
+        ("r2", 1, "i2", 10_000, "fifo"),  # the excess of r2, first in first out; 200 left over
     ]
 
 
@@ -275,14 +307,16 @@ def test_the_test_company_has_every_scenario(documents, truth, company):
     assert any(row["status"] == "paid" and row["days_paid_late"] > 0 for row in rows.values())
     assert any(row["paid_amount"] == 0 and row["days_overdue"] > 60 for row in rows.values())  # bad debt
     assert "overdue_over_5_days" in statuses and "open" in statuses
-    fifo_from_no_invoice = [a for a in allocations if not a.linked and named(a) == ZERO_GUID]
+    fifo_from_no_invoice = [a for a in allocations if a.kind == "fifo" and named(a) == ZERO_GUID]
     assert fifo_from_no_invoice
+    orders = {i.order_key for i in documents.invoices} - {ZERO_GUID}
+    assert any(a.kind == "order" and named(a) in orders for a in allocations)  # УТ 11 names the order
     deleted = {i.ref_key for i in documents.invoices if i.posted and i.deletion_mark}
     naming_deleted = [
         r for r in documents.receipts if r.is_live and any(p.invoice_key in deleted for p in r.parts)
     ]
     assert naming_deleted and not deleted & set(rows)
-    assert any(not a.linked and named(a) in deleted for a in allocations)  # its money went FIFO
+    assert any(a.kind == "fifo" and named(a) in deleted for a in allocations)  # its money went FIFO
     overpaid = [
         (r, p) for r in documents.receipts if r.is_live for p in r.parts
         if p.invoice_key in live and p.amount > live[p.invoice_key].amount

@@ -20,7 +20,7 @@
 
 {#- The payment parts of one kind of receipt (bank or cash), a complete query: one row per breakdown row
     (РасшифровкаПлатежа) of a live receipt, posted or not; a receipt without breakdown rows is one part of
-    its СуммаДокумента naming no invoice (line_number 0). -#}
+    its СуммаДокумента naming nothing (line_number 0). -#}
 {% macro onec_payment_parts(relation, payment_kind) -%}
 with
 
@@ -56,14 +56,14 @@ parts as (
     select
         payment_id,
         {{ onec_int('part', 'LineNumber') }} as line_number,
-        {{ onec_ref('part', 'СчетНаОплату_Key') }} as invoice_id,
+        {{ onec_ref('part', 'СчетНаОплату_Key') }} as paid_document_id,
         {{ onec_money('part', 'СуммаПлатежа') }} as amount
     from breakdown
     union all
     select
         payment_id,
         0 as line_number,
-        cast(null as varchar) as invoice_id,
+        cast(null as varchar) as paid_document_id,
         document_amount as amount
     from receipts
     where breakdown_rows = 0
@@ -79,7 +79,7 @@ select
     receipts.counterparty_id,
     receipts.document_amount,
     parts.line_number,
-    parts.invoice_id,
+    parts.paid_document_id,
     parts.amount,
     receipts.data_version,
     receipts.extracted_at,
@@ -158,3 +158,62 @@ full outer join per_invoice on per_invoice.manager_id is not distinct from last_
 where last_day.outstanding_amount is distinct from per_invoice.outstanding_amount
    or last_day.outstanding_count is distinct from per_invoice.outstanding_count
 {% endtest %}
+
+{#- First in, first out within a queue: the amounts (rows with counterparty_id, queue_id, payment_sequence
+    and unlinked_amount) pay the invoices (counterparty_id, queue_id, invoice_sequence, invoice_id,
+    invoice_date, unpaid_amount) of the same counterparty and queue, both in their order. Each is an
+    interval on the queue's running total; a piece is paid where an amount's interval overlaps an
+    invoice's. One row per (amount, invoice) piece: the amount's columns, paid_invoice_id, invoice_date,
+    invoice_sequence and allocated_amount. -#}
+{% macro pay_in_queue(amounts, invoices) -%}
+select
+    amounts.* exclude (ends_at),
+    invoices.invoice_id as paid_invoice_id,
+    invoices.invoice_date,
+    invoices.invoice_sequence,
+    least(invoices.ends_at, amounts.ends_at)
+        - greatest(invoices.ends_at - invoices.unpaid_amount, amounts.ends_at - amounts.unlinked_amount)
+        as allocated_amount
+from (
+    select
+        *,
+        sum(unlinked_amount) over (
+            partition by counterparty_id, queue_id order by payment_sequence rows unbounded preceding
+        ) as ends_at
+    from {{ amounts }}
+) as amounts
+inner join (
+    select
+        *,
+        sum(unpaid_amount) over (
+            partition by counterparty_id, queue_id order by invoice_sequence rows unbounded preceding
+        ) as ends_at
+    from {{ invoices }}
+) as invoices
+    on invoices.counterparty_id = amounts.counterparty_id
+    and invoices.queue_id = amounts.queue_id
+    and invoices.ends_at - invoices.unpaid_amount < amounts.ends_at
+    and amounts.ends_at - amounts.unlinked_amount < invoices.ends_at
+{%- endmacro %}
+
+{#- What is left of each amount (unlinked_amount) or invoice (unpaid_amount) after `pieces` (rows with
+    payment_id and line_number, or paid_invoice_id, and allocated_amount) took their share; rows with
+    nothing left are dropped. `key` is 'part' or 'invoice'. -#}
+{% macro left_after(rows, pieces, key) -%}
+{%- set column = 'unlinked_amount' if key == 'part' else 'unpaid_amount' -%}
+{%- set group_by = 'payment_id, line_number' if key == 'part' else 'paid_invoice_id' -%}
+select
+    remaining.* replace (remaining.{{ column }} - coalesce(taken.amount, 0) as {{ column }})
+from {{ rows }} as remaining
+left join (
+    select {{ group_by }}, sum(allocated_amount) as amount
+    from {{ pieces }}
+    group by {{ group_by }}
+) as taken
+{%- if key == 'part' %}
+    on taken.payment_id = remaining.payment_id and taken.line_number = remaining.line_number
+{%- else %}
+    on taken.paid_invoice_id = remaining.invoice_id
+{%- endif %}
+where remaining.{{ column }} - coalesce(taken.amount, 0) > 0
+{%- endmacro %}

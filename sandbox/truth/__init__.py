@@ -30,12 +30,12 @@ def truth_for(company, sources) -> dict:
     With 1C, whatever else: `receivables` and `receivables_daily` (the invoices and payments are 1C's).
     """
     if set(sources) == {"onec"}:
-        return {**truth_from_model(company.model), **receivables_truth(company.model)}
+        return {**truth_from_model(company.model), **receivables_truth(company.model, company.configuration)}
     with bulk_allocation():
         truth = truth_for_sources(company.model, company.sources, sources)
         if "amocrm" in truth["sources"]:
             extras = pipeline_extras_truth(company.model, company.sources, truth["sources"])
             truth["pipeline_extras"] = extras
     if "onec" in sources:
-        truth.update(receivables_truth(company.model))
+        truth.update(receivables_truth(company.model, company.configuration))
     return truth

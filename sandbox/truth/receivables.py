@@ -4,13 +4,13 @@ receipts (sandbox.world.receivables): one row per invoice (`receivables`) and on
 
 `compute_receivables(receivables, as_of, default_payment_term_days)` is a pure function of the world's
 Invoice and Receipt records, so a test can hand it two invoices and a payment and check every number by
-hand; `allocate` is the two-pass allocation alone. Money is summed in integer kopecks and only turned into
+hand; `allocate` is the three-pass allocation alone. Money is summed in integer kopecks and only turned into
 2-decimal roubles at the end (sales.py's `rub`); dates come out as 'YYYY-MM-DD'.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,6 +20,10 @@ from sandbox.world.reference import ZERO_GUID
 
 DEFAULT_PAYMENT_TERM_DAYS = 5
 OVERDUE_LIST_DAYS = 5  # the head of sales' "payments overdue by more than 5 days"
+# Where a payment's breakdown row can name a customer order (УТ 11's settlement object) and the invoice
+# names its order: there a payment naming the order pays the order's invoices. БП 3.0 has no orders, and
+# УНФ's row names an invoice only: such a payment names nothing and is paid first in, first out.
+ORDER_SETTLING_CONFIGURATIONS = ("ut11",)
 RUNNING_FIELDS = (
     "outstanding_amount",
     "outstanding_count",
@@ -37,19 +41,30 @@ class Allocation:
     row: int  # the breakdown row of the receipt (LineNumber, from 1)
     amount: int  # kopecks
     paid_on: date  # the later of the payment's date and the invoice's
-    linked: bool  # pass 1 (the part named this invoice) or pass 2 (first in, first out)
+    kind: str  # "linked" (the part named this invoice), "order" (it named the invoice's order) or "fifo"
 
 
-def receivables_truth(model, default_payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS) -> dict:
-    """The `receivables` and `receivables_daily` rows of the company as of its as-of date."""
-    return compute_receivables(receivables_of(model), model.as_of_date, default_payment_term_days)
+def receivables_truth(
+    model, configuration: str = "ut11", default_payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS
+) -> dict:
+    """The `receivables` and `receivables_daily` rows of the company as of its as-of date, as its 1C
+    `configuration` records them (whether a payment naming an order pays that order's invoices)."""
+    return compute_receivables(
+        receivables_of(model),
+        model.as_of_date,
+        default_payment_term_days,
+        settles_by_order=configuration in ORDER_SETTLING_CONFIGURATIONS,
+    )
 
 
 def compute_receivables(
-    receivables: Receivables, as_of: date, default_payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS
+    receivables: Receivables,
+    as_of: date,
+    default_payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
+    settles_by_order: bool = True,
 ) -> dict:
     invoices = live_invoices(receivables.invoices, as_of)
-    paid = allocate(receivables.invoices, receivables.receipts, as_of)
+    paid = allocate(receivables.invoices, receivables.receipts, as_of, settles_by_order)
     return {
         "receivables": receivable_rows(invoices, paid, as_of, default_payment_term_days),
         "receivables_daily": daily_rows(invoices, paid, as_of, default_payment_term_days),
@@ -76,49 +91,65 @@ def payment_parts(receipts: list[Receipt], as_of: date) -> list[tuple[Receipt, i
     ]
 
 
-def allocate(invoices: list[Invoice], receipts: list[Receipt], as_of: date) -> list[Allocation]:
-    """Every allocated amount, in the order applied: pass 1 (linked), then pass 2 (first in, first out)
-    counterparty by counterparty. What no invoice takes is an advance and appears nowhere."""
-    bills = {i.ref_key: i for i in live_invoices(invoices, as_of)}
+def allocate(
+    invoices: list[Invoice], receipts: list[Receipt], as_of: date, settles_by_order: bool = True
+) -> list[Allocation]:
+    """Every allocated amount, in the order applied: pass 1 (a part naming a live invoice of its
+    counterparty pays it), pass 2 (what is left of a part naming its counterparty's customer order pays
+    that order's invoices, oldest first; only where the configuration's breakdown can name an order:
+    `settles_by_order`), then pass 3 (first in, first out) counterparty by counterparty. What no invoice
+    takes is an advance and appears nowhere."""
+    bills = {i.ref_key: i for i in live_invoices(invoices, as_of)}  # in invoice order
     unpaid = {key: invoice.amount for key, invoice in bills.items()}
     result: list[Allocation] = []
-    unlinked: dict[str, list[tuple[Receipt, int, int]]] = defaultdict(list)  # card -> in payment order
+    left: list[tuple[Receipt, int, int, str]] = []  # what pass 1 leaves, in payment order
     for receipt, row, amount, named in payment_parts(receipts, as_of):
         invoice = bills.get(named)
         if invoice is not None and invoice.card_key == receipt.card_key:  # settlement is per counterparty
-            take = min(amount, unpaid[named])
-            if take > 0:
-                result.append(_allocation(invoice, receipt, row, take, linked=True))
-                unpaid[named] -= take
-                amount -= take
+            taken = _pay(deque([invoice]), receipt, row, amount, unpaid, "linked")
+            result += taken
+            amount -= sum(a.amount for a in taken)
         if amount > 0:
-            unlinked[receipt.card_key].append((receipt, row, amount))
-    queues: dict[str, list[Invoice]] = defaultdict(list)  # card -> still unpaid, oldest first
+            left.append((receipt, row, amount, named))
+    # still unpaid, oldest first: per (card, order) and per card
+    orders: dict[tuple[str, str], deque[Invoice]] = defaultdict(deque)
+    queues: dict[str, deque[Invoice]] = defaultdict(deque)
     for invoice in bills.values():
         if unpaid[invoice.ref_key] > 0:
             queues[invoice.card_key].append(invoice)
-    for card, amounts in unlinked.items():
-        result += _first_in_first_out(queues[card], amounts, unpaid)
+            if settles_by_order and invoice.order_key != ZERO_GUID:
+                orders[invoice.card_key, invoice.order_key].append(invoice)
+    unlinked: list[tuple[Receipt, int, int]] = []
+    for receipt, row, amount, named in left:
+        taken = _pay(orders.get((receipt.card_key, named), deque()), receipt, row, amount, unpaid, "order")
+        result += taken
+        amount -= sum(a.amount for a in taken)
+        if amount > 0:
+            unlinked.append((receipt, row, amount))
+    for receipt, row, amount in unlinked:
+        result += _pay(queues[receipt.card_key], receipt, row, amount, unpaid, "fifo")
     return result
 
 
-def _first_in_first_out(queue: list[Invoice], amounts, unpaid: dict[str, int]) -> list[Allocation]:
-    result, position = [], 0
-    for receipt, row, amount in amounts:
-        while amount > 0 and position < len(queue):
-            invoice = queue[position]
-            take = min(amount, unpaid[invoice.ref_key])
-            result.append(_allocation(invoice, receipt, row, take, linked=False))
+def _pay(queue: deque[Invoice], receipt: Receipt, row: int, amount: int, unpaid: dict[str, int], kind: str):
+    """The allocations of `amount` to the invoices of `queue` still unpaid, front first (settled ones
+    leave the queue)."""
+    result = []
+    while amount > 0 and queue:
+        invoice = queue[0]
+        take = min(amount, unpaid[invoice.ref_key])
+        if take > 0:
+            result.append(_allocation(invoice, receipt, row, take, kind))
             unpaid[invoice.ref_key] -= take
             amount -= take
-            if unpaid[invoice.ref_key] == 0:
-                position += 1
+        if unpaid[invoice.ref_key] == 0:
+            queue.popleft()
     return result
 
 
-def _allocation(invoice: Invoice, receipt: Receipt, row: int, amount: int, linked: bool) -> Allocation:
+def _allocation(invoice: Invoice, receipt: Receipt, row: int, amount: int, kind: str) -> Allocation:
     paid_on = max(receipt.date.date(), invoice.date.date())  # an advance pays on the invoice's day
-    return Allocation(invoice.ref_key, receipt.ref_key, row, amount, paid_on, linked)
+    return Allocation(invoice.ref_key, receipt.ref_key, row, amount, paid_on, kind)
 
 
 def due_date(invoice: Invoice, default_payment_term_days: int) -> date:

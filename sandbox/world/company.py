@@ -10,7 +10,8 @@ the numbers the marts must show in truth/ (`truth_for(company, sources)`); nothi
 
 Every random draw comes from random.Random streams derived from the seed (one per concern, so a
 change in one part does not reshuffle the others) and a seeded Faker; nothing reads the clock.
-The 1C configuration (УТ 11, БП 3.0, УНФ) only changes how records are exported, so all share one truth.
+The 1C configuration (УТ 11, БП 3.0, УНФ) only changes how records are exported, so all share one truth,
+but for one rule: only УТ 11's payments can name a customer order (sandbox/truth/receivables.py).
 The CRM, the site and Metrica are layered onto the finished 1C history from streams of their own, so the
 1C history (and its truth) is the same with or without them.
 """

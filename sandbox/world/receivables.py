@@ -57,6 +57,7 @@ class Invoice:
     posted: bool = True
     deletion_mark: bool = False
     shipment_key: str = ZERO_GUID  # the sale it bills (for the simulator's links, not for the truth)
+    order_key: str = ZERO_GUID  # the customer order of that sale (ZERO_GUID: none); a payment may name it
     version: int = 1
 
     @property
@@ -169,6 +170,7 @@ class _SaleBilling:
             own_due,
             deletion_mark=outcome.startswith("deleted"),
             shipment_key=sale.ref_key,
+            order_key=sale.order_key,
             version=sale.version,
         )
         self.invoices.append(invoice)

@@ -21,7 +21,7 @@ payments as (
         invoice_id,
         sum(allocated_amount) as paid_amount,
         -- the day the outstanding reached 0: the latest payment date among its allocations (an earlier
-        -- advance applied in pass 2 does not settle an invoice before its own later payment arrived)
+        -- advance applied in pass 3 does not settle an invoice before its own later payment arrived)
         max(allocation_date) as last_allocation_date
     from allocations
     group by invoice_id

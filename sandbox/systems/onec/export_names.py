@@ -49,6 +49,7 @@ class Names:
     # invoices and payments received
     invoices: str
     invoice_due: str  # DUE_*
+    invoice_order_link: str | None  # the invoice's customer order (None: the invoice names none)
     bank_receipts: str
     cash_receipts: str
     payment_invoice_field: str  # in a РасшифровкаПлатежа row: the invoice paid
@@ -107,6 +108,7 @@ UT11 = Names(
     return_operation=None,
     invoices="Document_СчетНаОплатуКлиенту",
     invoice_due=DUE_IN_SCHEDULE,
+    invoice_order_link="ЗаказКлиента_Key",
     bank_receipts="Document_ПоступлениеБезналичныхДенежныхСредств",
     cash_receipts="Document_ПриходныйКассовыйОрдер",
     # УТ 11's breakdown names the settlement object: an invoice here (an order in bases that settle by it)
@@ -137,6 +139,7 @@ BP30 = Names(
     return_operation=None,
     invoices="Document_СчетНаОплатуПокупателю",
     invoice_due=DUE_IN_HEADER,
+    invoice_order_link=None,
     bank_receipts="Document_ПоступлениеНаРасчетныйСчет",
     cash_receipts="Document_ПриходныйКассовыйОрдер",
     payment_invoice_field="СчетНаОплату_Key",
@@ -166,6 +169,7 @@ UNF = Names(
     return_operation="ВозвратОтПокупателя",
     invoices="Document_СчетНаОплату",
     invoice_due=DUE_IN_HEADER,
+    invoice_order_link=None,
     bank_receipts="Document_ПоступлениеНаСчет",
     cash_receipts="Document_ПоступлениеВКассу",
     payment_invoice_field="СчетНаОплату_Key",

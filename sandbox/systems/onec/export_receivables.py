@@ -3,8 +3,9 @@ configuration records them.
 
 УТ 11 keeps an invoice's due date in its payment schedule (one row, 100 %; no row when the invoice has no
 date of its own); БП 3.0 and УНФ in the header's СрокОплаты (an empty date when none). A payment's
-breakdown (РасшифровкаПлатежа) names what it pays: УТ 11 the settlement object (`Заказ_Key`, here the
-invoice) with `Сумма`, БП 3.0 and УНФ `СчетНаОплату_Key` with `СуммаПлатежа`.
+breakdown (РасшифровкаПлатежа) names what it pays: УТ 11 the settlement object (`Заказ_Key`: the invoice or
+the customer order, which УТ 11's invoice names in `ЗаказКлиента_Key`) with `Сумма`, БП 3.0 and УНФ
+`СчетНаОплату_Key` with `СуммаПлатежа`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def invoice_record(invoice: Invoice, names: Names) -> dict:
         manager_key=invoice.manager_key,
         amount=invoice.amount,
     )
+    if names.invoice_order_link:
+        record[names.invoice_order_link] = invoice.order_key
     if names.invoice_due == DUE_IN_SCHEDULE:
         schedule = []
         if invoice.due_date:
@@ -65,7 +68,7 @@ def receipt_set(receipt: Receipt, names: Names) -> str:
 
 def paid_document(part: ReceiptPart, names: Names, invoice_keys: set[str]) -> str:
     """What a breakdown row names: a payment naming the customer's order keeps it where the field may hold
-    one (УТ 11) and names nothing where it may hold an invoice only. Either way it pays no invoice."""
+    one (УТ 11: it pays that order's invoices) and names nothing where it may hold an invoice only."""
     if names.payment_names_any_document or part.invoice_key in invoice_keys:
         return part.invoice_key
     return ZERO_GUID
