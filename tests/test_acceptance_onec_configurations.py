@@ -46,7 +46,10 @@ def test_each_configuration_is_detected_and_its_marts_equal_the_truth(
     assert compare_with_truth(pipeline.serving_file, truth) == []
     assert compare_receivables_with_truth(pipeline.serving_file, truth) == []
 
-    # The next night confirms the remembered configuration with a few probes instead of $metadata.
+    # The next night confirms the remembered configuration with a few probes instead of $metadata. (Once:
+    # what the probes are for each profile is tests/test_onec_detect.py's; a night costs ~40 s here.)
+    if configuration != "ut11":
+        return
     ok, summary = pipeline.run(company.as_of_date.isoformat())
     assert ok, summary.get("problem")
     assert "remembered from the last run" in summary["extract"]["sources"][0]["profile"]
