@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# Two workers, one per core; tests marked with one xdist_group share a worker (and its fixtures).
-exec .venv/bin/python -m pytest -n "${SALESPIPE_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# Two workers, one per core. Each test file runs whole on one worker, so its module fixtures (a pipeline
+# night, a dbt build, a generated company) are made once, and nights that follow one another stay in order.
+exec .venv/bin/python -m pytest -n "${SALESPIPE_TEST_WORKERS:-2}" --dist loadfile "$@"

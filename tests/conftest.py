@@ -66,10 +66,22 @@ def pipeline_factory(tmp_path):
         pipeline.close()
 
 
-# The longest tests start first: with two workers (scripts/test.sh) the rest fills the other one meanwhile,
-# instead of one long test running alone at the end.
-LONGEST_FIRST = ("test_reliability_stops.py", "test_reliability_bad_inputs.py")
+# The longest test files start first, longest first: with two workers, one file per worker at a time
+# (scripts/test.sh), the rest fills the other worker meanwhile instead of one long file running alone at
+# the end.
+LONGEST_FIRST = (
+    "test_reliability_stops.py",
+    "test_acceptance_onec_configurations.py",
+    "test_acceptance_sources.py",
+    "test_reliability_bad_inputs.py",
+    "test_acceptance_resilience.py",
+)
+
+
+def _start_rank(item) -> int:
+    file_name = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    return LONGEST_FIRST.index(file_name) if file_name in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: not any(name in item.nodeid for name in LONGEST_FIRST))
+    items.sort(key=_start_rank)

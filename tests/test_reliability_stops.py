@@ -22,8 +22,8 @@ from sandbox.landscape import SandboxLandscape
 from tests.pipeline_harness import read_marts, snapshot_differences
 from tests.reliability_harness import PrefectServer, finish, run_to_end, runs_log, start_run
 
-# One worker runs both: they share the Prefect server and the reference run.
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("stops")]
+# Both share the Prefect server and the reference runs (one worker runs a whole file: scripts/test.sh).
+pytestmark = pytest.mark.integration
 
 KILLS = 20
 SCALE = 0.01
