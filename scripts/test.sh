@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite (unit + integration against the sandbox). ≈ 20 minutes on 2 cores (over the 15-minute target).
+# Set up, then run the whole test suite (unit + integration against the sandbox). ≈ 16 minutes on 2 cores (a minute over the 15-minute target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
