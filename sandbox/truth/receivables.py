@@ -97,8 +97,9 @@ def allocate(
     """Every allocated amount, in the order applied: pass 1 (a part naming a live invoice of its
     counterparty pays it), pass 2 (what is left of a part naming its counterparty's customer order pays
     that order's invoices, oldest first; only where the configuration's breakdown can name an order:
-    `settles_by_order`), then pass 3 (first in, first out) counterparty by counterparty. What no invoice
-    takes is an advance and appears nowhere."""
+    `settles_by_order`), then pass 3 (what is left pays the counterparty's oldest unpaid invoices, first in,
+    first out). Parts go in payment order in each pass. What no invoice takes is an advance and appears
+    nowhere."""
     bills = {i.ref_key: i for i in live_invoices(invoices, as_of)}  # in invoice order
     unpaid = {key: invoice.amount for key, invoice in bills.items()}
     result: list[Allocation] = []
@@ -106,9 +107,7 @@ def allocate(
     for receipt, row, amount, named in payment_parts(receipts, as_of):
         invoice = bills.get(named)
         if invoice is not None and invoice.card_key == receipt.card_key:  # settlement is per counterparty
-            taken = _pay(deque([invoice]), receipt, row, amount, unpaid, "linked")
-            result += taken
-            amount -= sum(a.amount for a in taken)
+            amount = _pay(deque([invoice]), receipt, row, amount, unpaid, "linked", result)
         if amount > 0:
             left.append((receipt, row, amount, named))
     # still unpaid, oldest first: per (card, order) and per card
@@ -121,20 +120,26 @@ def allocate(
                 orders[invoice.card_key, invoice.order_key].append(invoice)
     unlinked: list[tuple[Receipt, int, int]] = []
     for receipt, row, amount, named in left:
-        taken = _pay(orders.get((receipt.card_key, named), deque()), receipt, row, amount, unpaid, "order")
-        result += taken
-        amount -= sum(a.amount for a in taken)
+        queue = orders.get((receipt.card_key, named), deque())
+        amount = _pay(queue, receipt, row, amount, unpaid, "order", result)
         if amount > 0:
             unlinked.append((receipt, row, amount))
     for receipt, row, amount in unlinked:
-        result += _pay(queues[receipt.card_key], receipt, row, amount, unpaid, "fifo")
+        _pay(queues[receipt.card_key], receipt, row, amount, unpaid, "fifo", result)
     return result
 
 
-def _pay(queue: deque[Invoice], receipt: Receipt, row: int, amount: int, unpaid: dict[str, int], kind: str):
-    """The allocations of `amount` to the invoices of `queue` still unpaid, front first (settled ones
-    leave the queue)."""
-    result = []
+def _pay(
+    queue: deque[Invoice],
+    receipt: Receipt,
+    row: int,
+    amount: int,
+    unpaid: dict[str, int],
+    kind: str,
+    result: list,
+) -> int:
+    """Allocate `amount` to the invoices of `queue` still unpaid, front first (settled ones leave the
+    queue), appending to `result`; return what is left of the amount."""
     while amount > 0 and queue:
         invoice = queue[0]
         take = min(amount, unpaid[invoice.ref_key])
@@ -144,7 +149,7 @@ def _pay(queue: deque[Invoice], receipt: Receipt, row: int, amount: int, unpaid:
             amount -= take
         if unpaid[invoice.ref_key] == 0:
             queue.popleft()
-    return result
+    return amount
 
 
 def _allocation(invoice: Invoice, receipt: Receipt, row: int, amount: int, kind: str) -> Allocation:
